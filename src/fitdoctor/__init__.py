@@ -1,0 +1,22 @@
+"""fitdoctor: why your Keras model trains badly, measured on your own setup, and how to fix it."""
+
+__version__ = "0.1.0"
+
+from fitdoctor.diagnose import diagnose  # noqa: E402
+from fitdoctor.errors import DataError, FitdoctorError, SetupError  # noqa: E402
+from fitdoctor.findings import Finding, Fix, Report, Severity  # noqa: E402
+from fitdoctor.setup import Setup, load_setup  # noqa: E402
+
+__all__ = [
+    "DataError",
+    "Finding",
+    "Fix",
+    "FitdoctorError",
+    "Report",
+    "Setup",
+    "SetupError",
+    "Severity",
+    "__version__",
+    "diagnose",
+    "load_setup",
+]

@@ -1,0 +1,47 @@
+"""How much measuring a diagnosis may do."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fitdoctor.errors import SetupError
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """Limits for one diagnosis.
+
+    Args:
+        name: `"quick"`, `"standard"` or `"thorough"`.
+        seeds: Probe runs repeated over this many seeds (spread reported when > 1).
+        lr_range_steps: Steps of the learning-rate range test.
+        learning_curve: Whether to measure validation score against training-set size.
+        max_audit_rows: Data checks work on a sample of at most this many rows.
+    """
+
+    name: str
+    seeds: int
+    lr_range_steps: int
+    learning_curve: bool
+    max_audit_rows: int
+
+
+BUDGETS = {
+    "quick": Budget("quick", seeds=1, lr_range_steps=100, learning_curve=False,
+                    max_audit_rows=20_000),
+    "standard": Budget("standard", seeds=1, lr_range_steps=200, learning_curve=True,
+                       max_audit_rows=50_000),
+    "thorough": Budget("thorough", seeds=3, lr_range_steps=300, learning_curve=True,
+                       max_audit_rows=200_000),
+}
+
+
+def get_budget(name: str | Budget) -> Budget:
+    """Look a budget up by name."""
+    if isinstance(name, Budget):
+        return name
+    if name not in BUDGETS:
+        raise SetupError(
+            f"budget must be one of {', '.join(BUDGETS)}. Received: budget={name!r}"
+        )
+    return BUDGETS[name]

@@ -1,0 +1,1 @@
+"""Imports every check module so its `@register` runs. One line per check module."""

@@ -1,0 +1,6 @@
+"""The `fitdoctor` command line. One module per command; each registers itself on `app`."""
+
+from fitdoctor.cli.app import app, main
+from fitdoctor.cli import demo, diagnose  # noqa: F401,E402  (register commands)
+
+__all__ = ["app", "main"]

@@ -1,0 +1,141 @@
+"""`diagnose`: run the checks on a setup and rank what they find."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from fitdoctor import __version__
+from fitdoctor.budget import Budget, get_budget
+from fitdoctor.checks import Check, default_checks
+from fitdoctor.evidence import Evidence, EvidenceSkipped, EvidenceUnavailable
+from fitdoctor.findings import Finding, Fix, Report, Role, Severity
+from fitdoctor.setup import Setup
+
+logger = logging.getLogger(__name__)
+
+
+def diagnose(
+    build_model: Callable[..., Any] | None = None,
+    train_data: tuple[Any, Any] | None = None,
+    validation_data: tuple[Any, Any] | None = None,
+    fit: Mapping[str, Any] | None = None,
+    *,
+    setup: Setup | None = None,
+    budget: str | Budget = "standard",
+    seed: int = 0,
+    checks: Iterable[Check | str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Run the user's setup under measurement and name what makes it train badly.
+
+    Give either a model builder and data (as you would to `model.fit`) or a ready `Setup`.
+    Nothing you pass is modified: fitdoctor trains fresh models from `build_model`.
+
+    Args:
+        build_model: Zero-argument callable returning a compiled `keras.Model`.
+        train_data: `(x_train, y_train)`, NumPy arrays or pandas objects.
+        validation_data: `(x_val, y_val)`; when None, 20 % of the training rows are held out.
+        fit: Keyword arguments you pass to `model.fit` (epochs, batch_size, callbacks, ...).
+        setup: A `Setup` (from `fitdoctor.load_setup`) instead of the four arguments above.
+        budget: `"quick"`, `"standard"` or `"thorough"`. Defaults to `"standard"`.
+        seed: Seed for every probe run. Defaults to 0.
+        checks: Check instances or ids to run instead of all registered checks.
+        progress: Optional callable told the name of each probe as it starts.
+
+    Returns:
+        A `Report` with findings ranked most important first.
+
+    Example:
+        >>> report = fitdoctor.diagnose(build_model, (x, y), validation_data=(xv, yv),
+        ...                             fit={"epochs": 10, "batch_size": 32})
+        >>> report.ids()
+        ['lr_too_high', 'nan_loss']
+    """
+    if setup is None:
+        if build_model is None or train_data is None:
+            from fitdoctor.errors import SetupError
+
+            raise SetupError("diagnose() needs build_model and train_data, or setup=")
+        setup = Setup.from_arrays(build_model, train_data, validation_data, fit, seed=seed)
+    budget = get_budget(budget)
+    evidence = Evidence(setup, budget, seed=seed, progress=progress)
+    return run_checks(evidence, _resolve_checks(checks))
+
+
+def _resolve_checks(checks: Iterable[Check | str] | None) -> list[Check]:
+    if checks is None:
+        return default_checks()
+    from fitdoctor.checks import registered_checks
+
+    known = registered_checks()
+    resolved = []
+    for c in checks:
+        if isinstance(c, str):
+            if c not in known:
+                from fitdoctor.errors import SetupError
+
+                raise SetupError(f"unknown check id {c!r}; known: {', '.join(sorted(known))}")
+            c = known[c]()
+        resolved.append(c)
+    return resolved
+
+
+def could_not_run(check: Check, reason: str) -> Finding:
+    """The finding that stands in for a check that raised: it says which and why."""
+    return Finding(
+        id="check_failed",
+        severity=Severity.INFO,
+        title=f"check {check.id} could not run: {reason}",
+        evidence={"check": check.id, "reason": reason},
+        fix=Fix("Nothing to change in your setup for this; rerun with --debug to see why."),
+        category=check.category,
+        role=Role.SYMPTOM,
+        rank=99,
+    )
+
+
+def run_checks(evidence: Evidence, checks: list[Check]) -> Report:
+    """Run `checks` against `evidence` and build the ranked report."""
+    start = time.perf_counter()
+    findings: list[Finding] = []
+    for check in checks:
+        try:
+            if not check.applies(evidence):
+                continue
+            produced = check.run(evidence)
+        except EvidenceSkipped as exc:
+            logger.info("check %s skipped: %s", check.id, exc)
+            continue
+        except EvidenceUnavailable as exc:
+            findings.append(could_not_run(check, str(exc)))
+            continue
+        except Exception as exc:  # one failing check never sinks the run
+            logger.debug("check %s raised", check.id, exc_info=True)
+            findings.append(could_not_run(check, f"{type(exc).__name__}: {exc}"))
+            continue
+        for finding in produced or ():
+            if not isinstance(finding, Finding):
+                raise TypeError(f"check {check.id} returned {type(finding).__name__}, not Finding")
+            findings.append(finding)
+    measurements = {}
+    for name, result in evidence.computed().items():
+        to_measurements = getattr(result, "to_measurements", None)
+        if callable(to_measurements):
+            measurements[name] = to_measurements()
+    summary = evidence.setup.summary()
+    if evidence.has("model_info"):
+        summary["n_params"] = evidence.get("model_info").n_params
+    timings = {f"probe:{k}": round(v, 3) for k, v in evidence.timings.items()}
+    timings["total"] = round(time.perf_counter() - start, 3)
+    return Report(
+        findings=tuple(findings),
+        setup=summary,
+        measurements=measurements,
+        budget=evidence.budget.name,
+        seed=evidence.seed,
+        timings=timings,
+        version=__version__,
+    )

@@ -1,0 +1,104 @@
+"""The lazy, cached evidence store and the probe registry."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fitdoctor.budget import Budget
+from fitdoctor.setup import Setup
+
+logger = logging.getLogger(__name__)
+
+ProbeFn = Callable[["Evidence"], Any]
+_PROBES: dict[str, ProbeFn] = {}
+
+
+class EvidenceUnavailable(Exception):
+    """A probe could not measure what was asked (the reason is the message)."""
+
+
+class EvidenceSkipped(EvidenceUnavailable):
+    """A probe chose not to run (the budget excludes it, or it does not apply to this setup).
+
+    Checks that need it are skipped silently instead of reporting that they could not run.
+    """
+
+
+def probe(name: str) -> Callable[[ProbeFn], ProbeFn]:
+    """Register a probe function under `name`. Registering a name twice is an error."""
+
+    def decorate(fn: ProbeFn) -> ProbeFn:
+        if name in _PROBES and _PROBES[name] is not fn:
+            raise ValueError(f"a probe named {name!r} is already registered")
+        _PROBES[name] = fn
+        return fn
+
+    return decorate
+
+
+def registered_probes() -> dict[str, ProbeFn]:
+    """All registered probes by name."""
+    from fitdoctor.evidence import registry  # noqa: F401  (imports the probe modules)
+
+    return dict(_PROBES)
+
+
+class Evidence:
+    """Measurements on one setup, each computed once, on first request.
+
+    Args:
+        setup: The validated setup.
+        budget: How much measuring is allowed.
+        seed: Seed for every probe (each probe derives its own seeds from it).
+        progress: Optional callable `progress(message)` told when a probe starts.
+    """
+
+    def __init__(self, setup: Setup, budget: Budget, seed: int = 0, progress=None) -> None:
+        self.setup = setup
+        self.budget = budget
+        self.seed = seed
+        self._progress = progress
+        self._results: dict[str, Any] = {}
+        self._errors: dict[str, BaseException] = {}
+        self.timings: dict[str, float] = {}
+
+    def get(self, name: str) -> Any:
+        """The result of probe `name`, running it first if needed.
+
+        Raises:
+            EvidenceUnavailable: the probe failed or does not apply; the message says why.
+        """
+        if name in self._results:
+            return self._results[name]
+        if name in self._errors:
+            raise EvidenceUnavailable(str(self._errors[name])) from self._errors[name]
+        probes = registered_probes()
+        if name not in probes:
+            raise KeyError(f"no probe named {name!r}; known: {', '.join(sorted(probes))}")
+        if self._progress is not None:
+            self._progress(name)
+        start = time.perf_counter()
+        try:
+            result = probes[name](self)
+        except EvidenceUnavailable as exc:
+            self._errors[name] = exc
+            raise
+        except Exception as exc:
+            logger.debug("probe %s failed", name, exc_info=True)
+            self._errors[name] = exc
+            raise EvidenceUnavailable(f"{name} failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self.timings[name] = time.perf_counter() - start
+        self._results[name] = result
+        return result
+
+    def has(self, name: str) -> bool:
+        """Whether probe `name` has already run successfully (never triggers it)."""
+        return name in self._results
+
+    def computed(self) -> dict[str, Any]:
+        """Results measured so far, by probe name."""
+        return dict(self._results)

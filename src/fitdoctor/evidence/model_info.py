@@ -1,0 +1,150 @@
+"""Static facts about the compiled model: layers, output, loss, optimizer. No training."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import keras
+import numpy as np
+
+from fitdoctor.evidence.base import Evidence, probe
+from fitdoctor.setup import loss_from_logits, loss_name
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerInfo:
+    """One layer as the checks see it."""
+
+    name: str
+    kind: str
+    activation: str
+    units: int | None
+    params: int
+    rate: float | None
+    has_regularizer: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """What `build_model()` returned, read without training.
+
+    Args:
+        layers: Every layer in order, as `LayerInfo`.
+        n_params: Trainable parameters.
+        output_shape: Output shape without the batch axis.
+        output_activation: Activation of the last layer that has one (`"linear"` if none).
+        loss: Canonical loss name, `from_logits`: whether the loss expects logits.
+        optimizer: Optimizer class name; `learning_rate`: its initial learning rate.
+        metrics: Names of the compiled metrics.
+    """
+
+    layers: tuple[LayerInfo, ...]
+    n_params: int
+    output_shape: tuple[int, ...]
+    output_activation: str
+    loss: str
+    from_logits: bool
+    optimizer: str
+    learning_rate: float | None
+    metrics: tuple[str, ...]
+
+    @property
+    def output_units(self) -> int:
+        return int(np.prod(self.output_shape)) if self.output_shape else 1
+
+    def to_measurements(self) -> dict[str, Any]:
+        return {
+            "n_params": self.n_params,
+            "output_shape": list(self.output_shape),
+            "output_activation": self.output_activation,
+            "loss": self.loss,
+            "from_logits": self.from_logits,
+            "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate,
+            "layers": [dataclasses.asdict(layer) for layer in self.layers],
+        }
+
+
+def _activation_name(layer: keras.layers.Layer) -> str:
+    if isinstance(layer, keras.layers.Activation) or hasattr(layer, "activation"):
+        act = getattr(layer, "activation", None)
+        if act is None:
+            return ""
+        return getattr(act, "__name__", type(act).__name__).lower()
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    if isinstance(layer, keras.layers.ReLU):
+        return "relu"
+    if isinstance(layer, keras.layers.LeakyReLU):
+        return "leaky_relu"
+    return ""
+
+
+def learning_rate_of(optimizer: Any) -> float | None:
+    """The optimizer's current learning rate as a float (schedules: their initial value)."""
+    lr = getattr(optimizer, "learning_rate", None)
+    if lr is None:
+        return None
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        config = schedule.get_config()
+        for key in ("initial_learning_rate", "learning_rate"):
+            if key in config:
+                return float(config[key])
+        return float(schedule(0))
+    try:
+        return float(np.asarray(keras.ops.convert_to_numpy(lr)))
+    except Exception:
+        return None
+
+
+def describe_model(model: keras.Model) -> ModelInfo:
+    """Read a compiled model into a `ModelInfo`."""
+    layers = []
+    for layer in model.layers:
+        units = getattr(layer, "units", None) or getattr(layer, "filters", None)
+        layers.append(
+            LayerInfo(
+                name=layer.name,
+                kind=type(layer).__name__,
+                activation=_activation_name(layer),
+                units=int(units) if units is not None else None,
+                params=int(sum(np.prod(w.shape) for w in layer.trainable_weights)),
+                rate=float(layer.rate) if hasattr(layer, "rate") else None,
+                has_regularizer=any(
+                    getattr(layer, attr, None) is not None
+                    for attr in ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
+                ),
+            )
+        )
+    output_activation = "linear"
+    for layer in reversed(layers):
+        if layer.activation:  # layers without one (Dropout, Flatten, ...) are skipped
+            output_activation = layer.activation
+            break
+    out = model.outputs[0].shape if getattr(model, "outputs", None) else ()
+    metric_names = []
+    for m in getattr(model, "metrics", []) or []:
+        metric_names.append(getattr(m, "name", str(m)))
+    return ModelInfo(
+        layers=tuple(layers),
+        n_params=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        output_shape=tuple(int(d) for d in out[1:] if d is not None),
+        output_activation=output_activation,
+        loss=loss_name(model.loss),
+        from_logits=loss_from_logits(model.loss),
+        optimizer=type(model.optimizer).__name__,
+        learning_rate=learning_rate_of(model.optimizer),
+        metrics=tuple(metric_names),
+    )
+
+
+@probe("model_info")
+def model_info(evidence: Evidence) -> ModelInfo:
+    """Build the user's model once (seeded) and describe it."""
+    keras.utils.set_random_seed(evidence.seed)
+    model = evidence.setup.build_model()
+    if not model.built:
+        model.build((None, *evidence.setup.x_train.shape[1:]))
+    return describe_model(model)

@@ -1,0 +1,2 @@
+"""Imports every probe module so its `@probe` registration runs. One line per probe module."""
+from fitdoctor.evidence import model_info  # noqa: F401
