@@ -1,0 +1,123 @@
+"""The probe run: the user's own `fit`, on fresh models, under measurement."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any
+
+import keras
+import numpy as np
+
+from fitdoctor.evidence.base import Evidence, probe
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeRun:
+    """What training the user's setup showed.
+
+    Args:
+        history: Per-epoch logs of the first seed's run (`History.history`: `loss`,
+            `val_loss`, `accuracy`, `val_accuracy`, ... as the user compiled them).
+        histories: One history per seed (length = the budget's `seeds`).
+        monitor: The `Monitor` record of the first seed's run (`None` when not attached).
+        fit_seconds: Wall time of each seed's `fit`.
+        epochs: Epochs the user asked for; `epochs_run`: epochs actually run (early stopping, NaN).
+        steps_per_epoch: Optimizer steps per epoch.
+    """
+
+    history: dict[str, list[float]]
+    histories: tuple[dict[str, list[float]], ...]
+    monitor: Any
+    fit_seconds: tuple[float, ...]
+    epochs: int
+    epochs_run: int
+    steps_per_epoch: int
+
+    def final(self, key: str, *, seed: int = 0) -> float:
+        """Last value of a history key (NaN when absent)."""
+        values = self.histories[seed].get(key) or [math.nan]
+        return float(values[-1])
+
+    def best(self, key: str) -> float:
+        """Best value of a history key on the first seed (min for losses, max otherwise)."""
+        values = [v for v in self.history.get(key, []) if math.isfinite(v)]
+        if not values:
+            return math.nan
+        return float(min(values) if "loss" in key or "error" in key else max(values))
+
+    def spread(self, key: str) -> float:
+        """Standard deviation across seeds of the last value of `key` (0 for one seed)."""
+        finals = [self.final(key, seed=i) for i in range(len(self.histories))]
+        finite = [v for v in finals if math.isfinite(v)]
+        return float(np.std(finite)) if len(finite) > 1 else 0.0
+
+    def to_measurements(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "history": self.history,
+            "fit_seconds": list(self.fit_seconds),
+            "epochs": self.epochs,
+            "epochs_run": self.epochs_run,
+            "steps_per_epoch": self.steps_per_epoch,
+        }
+        if len(self.histories) > 1:
+            out["histories"] = list(self.histories)
+        summary = getattr(self.monitor, "to_measurements", None)
+        if callable(summary):
+            out["monitor"] = summary()
+        return out
+
+
+def train_once(evidence: Evidence, seed: int, callbacks: list | None = None, **fit_overrides):
+    """Build a fresh model with `seed` and run the user's `fit` on it. Returns (model, history)."""
+    setup = evidence.setup
+    keras.utils.set_random_seed(seed)
+    model = setup.build_model()
+    kwargs = setup.fit_kwargs(**fit_overrides)
+    user_callbacks = list(kwargs.pop("callbacks", None) or [])
+    start = time.perf_counter()
+    history = model.fit(
+        setup.x_train,
+        setup.y_train,
+        validation_data=(setup.x_val, setup.y_val),
+        callbacks=user_callbacks + list(callbacks or []),
+        verbose=0,
+        **kwargs,
+    )
+    elapsed = time.perf_counter() - start
+    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, elapsed
+
+
+def _make_monitor():
+    """A `Monitor` when the monitor module is present (it records gradients and activations)."""
+    try:
+        from fitdoctor.monitor import Monitor
+    except ImportError:
+        return None
+    return Monitor()
+
+
+@probe("probe_run")
+def probe_run(evidence: Evidence) -> ProbeRun:
+    """Train the setup as the user would, once per budget seed, with `Monitor` on the first."""
+    histories, seconds, monitor = [], [], None
+    for i in range(evidence.budget.seeds):
+        callbacks = []
+        if i == 0:
+            monitor = _make_monitor()
+            if monitor is not None:
+                callbacks.append(monitor)
+        _, history, elapsed = train_once(evidence, evidence.seed + i, callbacks)
+        histories.append(history)
+        seconds.append(elapsed)
+    first = histories[0]
+    return ProbeRun(
+        history=first,
+        histories=tuple(histories),
+        monitor=monitor,
+        fit_seconds=tuple(seconds),
+        epochs=evidence.setup.epochs,
+        epochs_run=len(first.get("loss", [])),
+        steps_per_epoch=evidence.setup.steps_per_epoch,
+    )
