@@ -156,6 +156,9 @@ class Setup:
         task: What the labels describe (inferred when not given).
         source: Where the setup came from (a file path or `"python"`).
         val_source: `"given"` or `"held_out"` (fitdoctor split it off the training data).
+        search_space: Optional search space for `tune`. Defaults to None.
+        feature_names: Column names when the features came as a DataFrame, so findings can
+            name them. Defaults to None (features are then called `x[i]`).
     """
 
     build_model: Callable[..., Any]
@@ -168,6 +171,13 @@ class Setup:
     source: str = "python"
     val_source: str = "given"
     search_space: Mapping[str, Any] | None = None
+    feature_names: tuple[str, ...] | None = None
+
+    def feature_name(self, index: int) -> str:
+        """The name of feature column `index`: the DataFrame column, else `x[index]`."""
+        if self.feature_names is not None and index < len(self.feature_names):
+            return self.feature_names[index]
+        return f"x[{index}]"
 
     @property
     def epochs(self) -> int:
@@ -244,7 +254,16 @@ class Setup:
                 f"x_val {x_val.shape[1:]}"
             )
         task = infer_task(y, _peek_loss(build_model))
-        return cls(build_model, x, y, x_val, y_val, fit, task, source, val_source, search_space)
+        return cls(build_model, x, y, x_val, y_val, fit, task, source, val_source, search_space,
+                   _column_names(train_data[0]))
+
+
+def _column_names(x: Any) -> tuple[str, ...] | None:
+    """Column names of a 2-D pandas DataFrame, so findings can name features; else None."""
+    columns = getattr(x, "columns", None)
+    if columns is None or getattr(x, "ndim", 0) != 2:
+        return None
+    return tuple(str(c) for c in columns)
 
 
 def _peek_loss(build_model: Callable[..., Any]) -> Any:

@@ -1,0 +1,70 @@
+"""The command line: exit codes, one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from typer.testing import CliRunner
+
+from fitdoctor.cli import app
+
+runner = CliRunner()
+
+TINY = textwrap.dedent(
+    """
+    import keras
+    import numpy as np
+
+    def load_data():
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(80, 4)).astype("float32")
+        y = (x[:, 0] + x[:, 1] > 0).astype("int64")
+        return (x[:60], y[:60]), (x[60:], y[60:])
+
+    def build_model():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model
+
+    FIT = {"epochs": 2, "batch_size": 16}
+    """
+)
+
+
+def test_a_missing_setup_file_is_one_line_and_exit_code_2(tmp_path):
+    result = runner.invoke(app, ["diagnose", str(tmp_path / "missing.py")])
+    assert result.exit_code == 2
+    assert "setup file not found" in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = runner.invoke(app, ["diagnose", str(tmp_path / "missing.py"), "--debug"])
+    assert result.exit_code != 0
+    assert result.exception is not None and "setup file not found" in str(result.exception)
+
+
+def test_an_unknown_budget_is_refused(tmp_path):
+    setup = tmp_path / "setup.py"
+    setup.write_text(TINY)
+    result = runner.invoke(app, ["diagnose", str(setup), "--budget", "huge"])
+    assert result.exit_code == 2
+    assert "budget must be one of quick, standard, thorough" in result.output
+
+
+def test_diagnose_writes_json_and_leaves_the_setup_file_alone(tmp_path):
+    setup = tmp_path / "setup.py"
+    setup.write_text(TINY)
+    before = setup.read_bytes()
+    out = tmp_path / "out" / "report.json"
+    result = runner.invoke(app, ["diagnose", str(setup), "--json", str(out), "--budget", "quick"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["setup"]["task"] == "binary" and data["setup"]["n_train"] == 60
+    assert isinstance(data["findings"], list)
+    for finding in data["findings"]:
+        assert {"id", "severity", "title", "evidence", "fix"} <= finding.keys()
+    assert setup.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "setup.py"]
