@@ -32,3 +32,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) fitdoctor-demo .pytest_cache
+
+.PHONY: screenshot
+screenshot: $(STAMP)
+	$(BIN)/python scripts/screenshot.py --out fitdoctor-demo --png docs/report.png
+
+.PHONY: bench-tune
+bench-tune: $(STAMP)
+	$(BIN)/python -m pip install --quiet --target $(VENV)/bench-deps --no-deps keras-tuner kt-legacy
+	PYTHONPATH=$(VENV)/bench-deps $(BIN)/python bench/tune_compare.py --trials 12 --seeds 3

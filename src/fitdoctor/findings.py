@@ -206,6 +206,17 @@ class Report:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
 
+    def to_html(self, path: str | Path | None = None) -> str:
+        """Render as one self-contained HTML page with plots; also write it to `path` when given."""
+        from fitdoctor.report.html import render_report_html
+
+        return render_report_html(self, path)
+
+    def _repr_html_(self) -> str:
+        from fitdoctor.report.html import notebook_html
+
+        return notebook_html(self)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
         return cls(

@@ -15,7 +15,7 @@ def demo(
     budget: str = typer.Option("standard", help="quick | standard | thorough"),
     debug: bool = typer.Option(False, "--debug", help=DEBUG_HELP),
 ) -> None:
-    """Diagnose a bundled broken setup (scikit-learn's digits) and show the report."""
+    """Diagnose a bundled broken setup (scikit-learn's digits); write JSON and HTML reports."""
     import fitdoctor
     from fitdoctor.examples import demo_setup_path
     from fitdoctor.report.terminal import render_report
@@ -30,3 +30,8 @@ def demo(
         json_path = out / "report.json"
         json_path.write_text(report.to_json() + "\n", encoding="utf-8")
         err_console.print(f"report written to {json_path}")
+        html_path = out / "report.html"
+        report.to_html(html_path)
+        size_kb = html_path.stat().st_size / 1024
+        err_console.print(f"HTML report written to {html_path} ({size_kb:.0f} KB, open it in a "
+                          "browser; it works offline)")

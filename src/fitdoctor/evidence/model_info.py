@@ -11,6 +11,12 @@ import numpy as np
 from fitdoctor.evidence.base import Evidence, probe
 from fitdoctor.setup import loss_from_logits, loss_name
 
+_AFFINE_KINDS = frozenset({
+    "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose",
+    "Conv3DTranspose",
+})
+
 
 @dataclasses.dataclass(frozen=True)
 class LayerInfo:
@@ -23,6 +29,16 @@ class LayerInfo:
     params: int
     rate: float | None
     has_regularizer: bool
+    inbound: tuple[str, ...] = ()
+
+    @property
+    def is_dropout(self) -> bool:
+        return "Dropout" in self.kind
+
+    @property
+    def is_weighted(self) -> bool:
+        """A Dense or convolution layer: one whose output is an affine map of its input."""
+        return self.kind in _AFFINE_KINDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +53,7 @@ class ModelInfo:
         loss: Canonical loss name, `from_logits`: whether the loss expects logits.
         optimizer: Optimizer class name; `learning_rate`: its initial learning rate.
         metrics: Names of the compiled metrics.
+        input_shape: Input shape without the batch axis.
     """
 
     layers: tuple[LayerInfo, ...]
@@ -48,10 +65,31 @@ class ModelInfo:
     optimizer: str
     learning_rate: float | None
     metrics: tuple[str, ...]
+    input_shape: tuple[int, ...] = ()
 
     @property
     def output_units(self) -> int:
         return int(np.prod(self.output_shape)) if self.output_shape else 1
+
+    @property
+    def dropout_rates(self) -> tuple[float, ...]:
+        """Rates of the Dropout-family layers, in order."""
+        return tuple(float(layer.rate or 0.0) for layer in self.layers if layer.is_dropout)
+
+    @property
+    def has_regularization(self) -> bool:
+        """Whether any layer has a weight/activity regularizer or is a Dropout layer."""
+        return any(layer.has_regularizer or layer.is_dropout for layer in self.layers)
+
+    @property
+    def n_hidden(self) -> int:
+        """Dense/convolution layers before the output layer."""
+        return max(0, sum(layer.is_weighted for layer in self.layers) - 1)
+
+    @property
+    def has_conv(self) -> bool:
+        return any(layer.kind.startswith(("Conv", "Separable", "Depthwise"))
+                   for layer in self.layers)
 
     def to_measurements(self) -> dict[str, Any]:
         return {
@@ -62,6 +100,7 @@ class ModelInfo:
             "from_logits": self.from_logits,
             "optimizer": self.optimizer,
             "learning_rate": self.learning_rate,
+            "input_shape": list(self.input_shape),
             "layers": [dataclasses.asdict(layer) for layer in self.layers],
         }
 
@@ -79,6 +118,17 @@ def _activation_name(layer: keras.layers.Layer) -> str:
     if isinstance(layer, keras.layers.LeakyReLU):
         return "leaky_relu"
     return ""
+
+
+def _inbound_names(layer: keras.layers.Layer) -> tuple[str, ...]:
+    """Names of the layers feeding `layer` on its first call (empty for inputs)."""
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    if not nodes:
+        return ()
+    try:
+        return tuple(parent.operation.name for parent in nodes[0].parent_nodes)
+    except AttributeError:  # a Keras internals change: degrade to "unknown"
+        return ()
 
 
 def learning_rate_of(optimizer: Any) -> float | None:
@@ -116,6 +166,7 @@ def describe_model(model: keras.Model) -> ModelInfo:
                     getattr(layer, attr, None) is not None
                     for attr in ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
                 ),
+                inbound=_inbound_names(layer),
             )
         )
     output_activation = "linear"
@@ -124,6 +175,7 @@ def describe_model(model: keras.Model) -> ModelInfo:
             output_activation = layer.activation
             break
     out = model.outputs[0].shape if getattr(model, "outputs", None) else ()
+    inputs = model.inputs[0].shape if getattr(model, "inputs", None) else ()
     metric_names = []
     for m in getattr(model, "metrics", []) or []:
         metric_names.append(getattr(m, "name", str(m)))
@@ -137,6 +189,7 @@ def describe_model(model: keras.Model) -> ModelInfo:
         optimizer=type(model.optimizer).__name__,
         learning_rate=learning_rate_of(model.optimizer),
         metrics=tuple(metric_names),
+        input_shape=tuple(int(d) for d in inputs[1:] if d is not None),
     )
 
 

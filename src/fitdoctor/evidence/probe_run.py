@@ -89,13 +89,16 @@ def train_once(evidence: Evidence, seed: int, callbacks: list | None = None, **f
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, elapsed
 
 
-def _make_monitor():
-    """A `Monitor` when the monitor module is present (it records gradients and activations)."""
+def _make_monitor(evidence: Evidence):
+    """A `Monitor` on a seeded sample of 256 training rows, measuring 3 batches per epoch."""
     try:
         from fitdoctor.monitor import Monitor
     except ImportError:
         return None
-    return Monitor()
+    setup = evidence.setup
+    rows = np.random.default_rng(evidence.seed).permutation(setup.n_train)[:256]
+    return Monitor(data=(setup.x_train[rows], setup.y_train[rows]), samples_per_epoch=3,
+                   batch_size=setup.batch_size)
 
 
 @probe("probe_run")
@@ -105,7 +108,7 @@ def probe_run(evidence: Evidence) -> ProbeRun:
     for i in range(evidence.budget.seeds):
         callbacks = []
         if i == 0:
-            monitor = _make_monitor()
+            monitor = _make_monitor(evidence)
             if monitor is not None:
                 callbacks.append(monitor)
         _, history, elapsed = train_once(evidence, evidence.seed + i, callbacks)

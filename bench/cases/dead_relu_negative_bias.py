@@ -1,0 +1,36 @@
+"""Fault: ReLU layers whose biases start at -5: almost every unit outputs 0 and never recovers.
+
+Twin: `healthy_digits_mlp.py` (zero bias init).
+"""
+
+import keras
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+EXPECTED = ["dead_relu"]
+TWIN = "healthy_digits_mlp.py"
+
+
+def load_data():
+    digits = load_digits()
+    x = digits.data.astype("float32") / 16.0
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    return (x_train, y_train), (x_val, y_val)
+
+
+def build_model():
+    bias = keras.initializers.Constant(-5.0)
+    model = keras.Sequential([
+        keras.Input(shape=(64,)),
+        keras.layers.Dense(64, activation="relu", bias_initializer=bias),
+        keras.layers.Dense(64, activation="relu", bias_initializer=bias),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+FIT = {"epochs": 15, "batch_size": 32}

@@ -1,0 +1,35 @@
+"""Fault: `from_logits=True` on a softmax output: the loss applies softmax a second time.
+
+Twin: `healthy_digits_mlp.py` (softmax with from_logits=False).
+"""
+
+import keras
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+EXPECTED = ["loss_output_mismatch"]
+TWIN = "healthy_digits_mlp.py"
+
+
+def load_data():
+    digits = load_digits()
+    x = digits.data.astype("float32") / 16.0
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    return (x_train, y_train), (x_val, y_val)
+
+
+def build_model():
+    model = keras.Sequential([
+        keras.Input(shape=(64,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+FIT = {"epochs": 15, "batch_size": 32}

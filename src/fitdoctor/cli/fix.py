@@ -1,0 +1,65 @@
+"""`fitdoctor fix SETUP.py --out DIR`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fitdoctor.cli.app import DEBUG_HELP, app, console, err_console, user_errors, write_json
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}" if isinstance(value, float) and value == value else "–"
+
+
+@app.command()
+def fix(
+    setup_file: Annotated[Path, typer.Argument(
+        metavar="SETUP.py", help="Setup file: load_data(), build_model(), FIT.")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="Folder for model.keras, fix.md and fix.json (created).")],
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="Also write the fix JSON here.")] = None,
+    html_path: Annotated[Path | None, typer.Option(
+        "--html", help="Also write a self-contained HTML page with plots here.")] = None,
+    budget: Annotated[str, typer.Option(
+        help="quick | standard (2 seeds per variant) | thorough (3 seeds)")] = "standard",
+    seed: Annotated[int, typer.Option(
+        help="First seed; each variant trains on seed, seed+1, ...")] = 0,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
+) -> None:
+    """Diagnose your setup, try the remedies for what hurts it, keep those that beat noise."""
+    import fitdoctor
+
+    with user_errors(debug):
+        setup = fitdoctor.load_setup(setup_file, seed=seed)
+
+        def show(message: str) -> None:
+            err_console.print(f"[dim]· {message}…[/]")
+
+        result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed, progress=show)
+        before, after = result.before, result.after
+        metric = "val loss" if setup.task.kind == "regression" else "val accuracy"
+        key = "val_loss" if setup.task.kind == "regression" else "val_accuracy"
+        fmt = (lambda v: f"{v:.4g}") if key == "val_loss" else _pct
+        console.print(f"[bold]{metric}[/]: {fmt(before[key])} → [bold]{fmt(after[key])}[/]")
+        if result.applied:
+            console.print(f"applied: {', '.join(result.applied)}")
+        else:
+            console.print("applied: nothing (no remedy beat run-to-run noise)")
+        rejected = sorted({r["remedy"] for r in result.rejected if r["status"] != "accepted"})
+        if rejected:
+            console.print(f"[dim]rejected: {', '.join(rejected)}[/]")
+        for item in result.advice:
+            console.print(f"[yellow]advice only[/] {item['remedy']}: {item['reason']}")
+        console.print(f"written to {out}/ (model.keras, fix.md, fix.json)")
+        if json_path is not None:
+            write_json(result.to_dict(), str(json_path))
+            err_console.print(f"fix JSON written to {json_path}")
+        if html_path is not None:
+            from fitdoctor.report.html import fix_to_html
+
+            fix_to_html(result.to_dict(), html_path)
+            err_console.print(f"HTML fix report written to {html_path}")

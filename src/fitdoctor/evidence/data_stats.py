@@ -1,0 +1,279 @@
+"""Data statistics: what the training and validation arrays look like, measured once, no training.
+
+Per-feature ranges, means and spreads come from a seeded sample of at most the budget's
+`max_audit_rows` rows (fewer for images, so the sample stays under ~20 million values). Counts
+that must be exact and are cheap stay on the full data, read in chunks: missing values, class
+counts and exact duplicate rows (found by two random projections of each row, so no row is
+copied). Images (inputs with more than one axis per sample) are summarised per pixel for ranges
+and, for tests that compare rows, by a coarse grid of mean intensities (`table_view`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from fitdoctor.evidence.base import Evidence, probe
+from fitdoctor.setup import Setup
+
+#: Values a sample of an image data set may hold (rows x pixels) before it is cut further.
+_MAX_SAMPLE_VALUES = 20_000_000
+#: Rows per chunk for the full-data passes.
+_CHUNK = 65_536
+#: Grid cells per side in the image summary used to compare rows.
+_GRID = 8
+
+
+def is_image(x: np.ndarray) -> bool:
+    """Whether samples have more than one axis (height, width[, channels])."""
+    return x.ndim >= 3
+
+
+def sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded sample of at most `limit` of `n` rows (all when n <= limit)."""
+    if n <= limit:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=limit, replace=False))
+
+
+def audit_limit(setup: Setup, max_rows: int) -> int:
+    """Rows a data check may read: the budget's limit, cut so a sample stays under ~20M values."""
+    per_row = int(np.prod(setup.x_train.shape[1:])) or 1
+    return int(max(500, min(max_rows, _MAX_SAMPLE_VALUES // per_row)))
+
+
+def class_ids(y: np.ndarray) -> np.ndarray | None:
+    """Integer class ids from integer or one-hot labels; None for multi-label or regression."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return np.argmax(y, axis=1)
+    flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    return flat
+
+
+def table_view(x: np.ndarray, names: tuple[str, ...] | None = None
+               ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A 2-D float32 table of `x` for tests that compare rows, and its column names.
+
+    Tabular data is returned as is (as float32); images become the mean intensity of each cell
+    of an 8 x 8 grid per channel, plus each channel's standard deviation, so that shift,
+    outlier and duplicate tests see the picture's layout, not thousands of single pixels.
+    """
+    x = np.asarray(x)
+    if not is_image(x):
+        x2 = x.reshape(len(x), -1).astype("float32", copy=False)
+        if names is None or len(names) != x2.shape[1]:
+            names = tuple(f"x[{i}]" for i in range(x2.shape[1]))
+        return x2, tuple(names)
+    img = x if x.ndim == 4 else x[..., None]
+    n, h, w, c = img.shape
+    gh, gw = min(_GRID, h), min(_GRID, w)
+    hs = np.linspace(0, h, gh + 1).astype(int)
+    ws = np.linspace(0, w, gw + 1).astype(int)
+    cols, labels = [], []
+    for i in range(gh):
+        for j in range(gw):
+            cell = img[:, hs[i]:hs[i + 1], ws[j]:ws[j + 1], :].astype("float32")
+            cols.append(cell.mean(axis=(1, 2)))
+            labels.extend(f"grid[{i},{j},c{k}]" for k in range(c))
+    cols.append(img.reshape(n, -1, c).astype("float32").std(axis=1))
+    labels.extend(f"std[c{k}]" for k in range(c))
+    return np.concatenate(cols, axis=1), tuple(labels)
+
+
+def row_fingerprints(x: np.ndarray, seed: int = 12345) -> np.ndarray:
+    """Two random projections per row (n x 2, float64): equal rows have equal fingerprints.
+
+    NaN becomes a fixed sentinel so rows that are missing in the same places still match.
+    """
+    n = len(x)
+    d = int(np.prod(x.shape[1:])) or 1
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(d, 2))
+    missing_weights = rng.normal(size=(d, 2))
+    out = np.empty((n, 2))
+    for start in range(0, n, _CHUNK):
+        chunk = np.asarray(x[start:start + _CHUNK], dtype="float64").reshape(-1, d)
+        finite = np.isfinite(chunk)
+        out[start:start + _CHUNK] = np.where(finite, chunk, 0.0) @ weights
+        if not finite.all():
+            out[start:start + _CHUNK] += (~finite) @ missing_weights
+    return np.round(out, 6)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataStats:
+    """What the data looks like.
+
+    Args:
+        n_train, n_val: Rows in the training and validation data.
+        sample_train, sample_val: Row indices of the sample per-feature statistics use.
+        image: Whether the inputs are images (their "features" are pixels).
+        feature_names: One name per flattened feature.
+        minimum, maximum, mean, std, p01, p99: Per-feature statistics of the training sample,
+            over finite values only.
+        missing_train, missing_val: Per-feature count of NaN or infinite values (full data).
+        label_missing: NaN or infinite labels in training + validation data (full data).
+        class_counts_train, class_counts_val: Rows per class id (classification only).
+        exact_duplicates: Training rows that repeat an earlier training row (full data).
+        conflicting_duplicates: Of those, rows whose label differs from the earlier copy.
+        duplicate_groups: Up to 10 groups of training row indices with identical features.
+        val_in_train: Validation rows identical to some training row (full data).
+        val_in_train_rows: Up to 20 such validation row indices.
+    """
+
+    n_train: int
+    n_val: int
+    sample_train: np.ndarray
+    sample_val: np.ndarray
+    image: bool
+    input_shape: tuple[int, ...]
+    feature_names: tuple[str, ...]
+    minimum: np.ndarray
+    maximum: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    p01: np.ndarray
+    p99: np.ndarray
+    missing_train: np.ndarray
+    missing_val: np.ndarray
+    label_missing: int
+    class_counts_train: dict[int, int]
+    class_counts_val: dict[int, int]
+    exact_duplicates: int
+    conflicting_duplicates: int
+    duplicate_groups: tuple[tuple[int, ...], ...]
+    val_in_train: int
+    val_in_train_rows: tuple[int, ...]
+
+    @property
+    def sampled(self) -> bool:
+        """Whether per-feature statistics were computed on a sample of the training rows."""
+        return len(self.sample_train) < self.n_train
+
+    def sample_note(self) -> dict[str, Any]:
+        """Evidence entries saying how many rows the statistics are based on."""
+        if not self.sampled:
+            return {"rows_measured": self.n_train}
+        return {"rows_measured": len(self.sample_train), "sampled_from": self.n_train}
+
+    def to_measurements(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n_train": self.n_train,
+            "n_val": self.n_val,
+            **self.sample_note(),
+            "image": self.image,
+            "missing_train_total": int(self.missing_train.sum()),
+            "missing_val_total": int(self.missing_val.sum()),
+            "label_missing": self.label_missing,
+            "class_counts_train": {str(k): v for k, v in self.class_counts_train.items()},
+            "class_counts_val": {str(k): v for k, v in self.class_counts_val.items()},
+            "exact_duplicates": self.exact_duplicates,
+            "val_in_train": self.val_in_train,
+        }
+        if self.image:
+            out["pixel_range"] = [float(np.nanmin(self.minimum)), float(np.nanmax(self.maximum))]
+        else:
+            out["features"] = {
+                name: {"min": float(self.minimum[i]), "max": float(self.maximum[i]),
+                       "mean": float(self.mean[i]), "std": float(self.std[i])}
+                for i, name in enumerate(self.feature_names[:200])
+            }
+        return out
+
+
+def _missing_counts(x: np.ndarray) -> np.ndarray:
+    d = int(np.prod(x.shape[1:])) or 1
+    counts = np.zeros(d, dtype=np.int64)
+    if not np.issubdtype(x.dtype, np.floating):
+        return counts
+    for start in range(0, len(x), _CHUNK):
+        chunk = x[start:start + _CHUNK].reshape(-1, d)
+        counts += (~np.isfinite(chunk)).sum(axis=0)
+    return counts
+
+
+def _class_counts(y: np.ndarray, setup: Setup) -> dict[int, int]:
+    if setup.task.kind not in ("binary", "multiclass"):
+        return {}
+    ids = class_ids(y)
+    ids = ids[np.isfinite(ids)] if np.issubdtype(ids.dtype, np.floating) else ids
+    values, counts = np.unique(ids.astype(np.int64), return_counts=True)
+    return {int(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def _label_key(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    flat = y.reshape(len(y), -1).astype("float64")
+    return np.round(flat @ np.arange(1, flat.shape[1] + 1, dtype="float64"), 6)
+
+
+def _duplicates(setup: Setup) -> tuple[int, int, tuple, int, tuple]:
+    train_fp = row_fingerprints(setup.x_train)
+    _, first, inverse, counts = np.unique(
+        train_fp, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    inverse = inverse.reshape(-1)
+    is_repeat = first[inverse] != np.arange(len(train_fp))
+    exact = int(is_repeat.sum())
+    labels = _label_key(setup.y_train)
+    conflicting = int((labels[is_repeat] != labels[first[inverse[is_repeat]]]).sum())
+    groups = []
+    for g in np.flatnonzero(counts > 1)[:10]:
+        groups.append(tuple(int(i) for i in np.flatnonzero(inverse == g)[:5]))
+    val_fp = row_fingerprints(setup.x_val)
+    _, both = np.unique(np.concatenate([train_fp[first], val_fp]), axis=0, return_inverse=True)
+    both = both.reshape(-1)
+    in_train = np.isin(both[len(first):], both[:len(first)])
+    rows = tuple(int(i) for i in np.flatnonzero(in_train)[:20])
+    return exact, conflicting, tuple(groups), int(in_train.sum()), rows
+
+
+@probe("data_stats")
+def data_stats(evidence: Evidence) -> DataStats:
+    """Measure ranges, missing values, class counts and exact duplicates of the setup's data."""
+    setup = evidence.setup
+    limit = audit_limit(setup, evidence.budget.max_audit_rows)
+    tr = sample_rows(setup.n_train, limit, evidence.seed)
+    va = sample_rows(len(setup.x_val), limit, evidence.seed + 1)
+    d = int(np.prod(setup.x_train.shape[1:])) or 1
+    sample = np.asarray(setup.x_train[tr], dtype="float64").reshape(len(tr), d)
+    finite = np.where(np.isfinite(sample), sample, np.nan)
+    all_nan = np.isnan(finite).all(axis=0)
+    finite[:, all_nan] = 0.0
+    names = setup.feature_names if setup.feature_names and len(setup.feature_names) == d else None
+    if names is None:
+        names = tuple(f"x[{i}]" for i in range(d))
+    p01, p99 = np.nanpercentile(finite, [1, 99], axis=0)
+    y_all = np.concatenate([np.asarray(setup.y_train).reshape(setup.n_train, -1),
+                            np.asarray(setup.y_val).reshape(len(setup.y_val), -1)])
+    label_missing = int((~np.isfinite(y_all.astype("float64"))).any(axis=1).sum())
+    exact, conflicting, groups, val_in_train, val_rows = _duplicates(setup)
+    return DataStats(
+        n_train=setup.n_train,
+        n_val=int(len(setup.x_val)),
+        sample_train=tr,
+        sample_val=va,
+        image=is_image(setup.x_train),
+        input_shape=tuple(int(s) for s in setup.x_train.shape[1:]),
+        feature_names=names,
+        minimum=np.nanmin(finite, axis=0),
+        maximum=np.nanmax(finite, axis=0),
+        mean=np.nanmean(finite, axis=0),
+        std=np.nanstd(finite, axis=0),
+        p01=p01,
+        p99=p99,
+        missing_train=_missing_counts(setup.x_train),
+        missing_val=_missing_counts(setup.x_val),
+        label_missing=label_missing,
+        class_counts_train=_class_counts(setup.y_train, setup),
+        class_counts_val=_class_counts(setup.y_val, setup),
+        exact_duplicates=exact,
+        conflicting_duplicates=conflicting,
+        duplicate_groups=groups,
+        val_in_train=val_in_train,
+        val_in_train_rows=val_rows,
+    )

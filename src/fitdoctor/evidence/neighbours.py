@@ -1,0 +1,124 @@
+"""Nearest-neighbour distances: near duplicates, outliers, validation rows seen in training.
+
+Rows are read through `table_view`, imputed with the training median and scaled robustly
+(median, and interquartile range / 1.349, falling back to the standard deviation; no scale
+below a tenth of the median scale), so a feature in thousands does not drown the others. Distances are computed on seeded samples of at most
+`MAX_NEIGHBOUR_ROWS` training and validation rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from fitdoctor.evidence.base import Evidence, probe
+from fitdoctor.evidence.data_stats import sample_rows, table_view
+
+#: Rows per split the neighbour search reads at most.
+MAX_NEIGHBOUR_ROWS = 10_000
+#: Neighbours whose distance defines a row's outlier score.
+K = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Neighbours:
+    """Nearest-neighbour distances in robustly scaled feature space.
+
+    Args:
+        train_rows: Training row indices measured; `val_rows`: validation row indices measured.
+        nearest_train: Each sampled training row's distance to its nearest other sampled row.
+        kth_train: Each sampled training row's distance to its K-th nearest other row.
+        nearest_val: Each sampled validation row's distance to its nearest sampled training row.
+        typical: Median of `nearest_train` over rows with a non-zero distance (the usual gap).
+        typical_kth: Median of `kth_train`.
+        train_fraction: Share of all training rows in the sample (near duplicates of the
+            rest are not seen, so counts between splits scale by its inverse).
+        extreme_features: Per sampled training row, the feature with the largest scaled value.
+        feature_names: Names of the compared columns.
+    """
+
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    nearest_train: np.ndarray
+    nearest_train_index: np.ndarray
+    kth_train: np.ndarray
+    nearest_val: np.ndarray
+    nearest_val_index: np.ndarray
+    typical: float
+    typical_kth: float
+    train_fraction: float
+    extreme_features: np.ndarray
+    feature_names: tuple[str, ...]
+
+    def to_measurements(self) -> dict[str, Any]:
+        return {
+            "train_rows": len(self.train_rows),
+            "val_rows": len(self.val_rows),
+            "train_fraction": round(self.train_fraction, 4),
+            "typical_nearest_distance": self.typical,
+            "typical_kth_distance": self.typical_kth,
+        }
+
+
+def robust_scale(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    """Impute NaN/Inf with the training median and scale every array by the training spread."""
+    train = np.where(np.isfinite(train), train, np.nan)
+    median = np.nanmedian(np.where(np.isnan(train).all(axis=0), 0.0, train), axis=0)
+    median = np.nan_to_num(median)
+    q25, q75 = np.nanpercentile(np.where(np.isnan(train), median, train), [25, 75], axis=0)
+    scale = (q75 - q25) / 1.349
+    std = np.nanstd(train, axis=0)
+    scale = np.where(scale > 0, scale, std)
+    usable = np.isfinite(scale) & (scale > 0)
+    # A nearly constant feature (one non-zero value in thousands) would turn tiny differences
+    # into large distances: no feature's scale falls below a tenth of the median one.
+    floor = 0.1 * float(np.median(scale[usable])) if usable.any() else 1.0
+    scale = np.where(usable, np.maximum(scale, floor), 1.0)
+    out = []
+    for a in (train, *others):
+        a = np.where(np.isfinite(a), a, median)
+        out.append(((a - median) / scale).astype("float32"))
+    return out
+
+
+@probe("neighbours")
+def neighbours(evidence: Evidence) -> Neighbours:
+    """Find each sampled row's nearest neighbours among the sampled training rows."""
+    from sklearn.neighbors import NearestNeighbors
+
+    setup = evidence.setup
+    limit = min(evidence.budget.max_audit_rows, MAX_NEIGHBOUR_ROWS)
+    tr = sample_rows(setup.n_train, limit, evidence.seed + 3)
+    va = sample_rows(len(setup.x_val), limit, evidence.seed + 4)
+    x_tr, names = table_view(np.asarray(setup.x_train)[tr], setup.feature_names)
+    x_va, _ = table_view(np.asarray(setup.x_val)[va], setup.feature_names)
+    x_tr, x_va = robust_scale(x_tr, x_va)
+    k = min(K + 1, len(tr))
+    index = NearestNeighbors(n_neighbors=k).fit(x_tr)
+    dist, ind = index.kneighbors(x_tr)
+    # Column 0 is usually the row itself; with exact duplicates it may be a twin: drop self.
+    own = ind == np.arange(len(tr))[:, None]
+    dist_other = np.where(own, np.inf, dist)
+    order = np.argsort(dist_other, axis=1)
+    dist_sorted = np.take_along_axis(dist_other, order, axis=1)[:, : k - 1]
+    ind_sorted = np.take_along_axis(ind, order, axis=1)[:, : k - 1]
+    nearest = dist_sorted[:, 0]
+    kth = dist_sorted[:, -1]
+    val_dist, val_ind = index.kneighbors(x_va, n_neighbors=1)
+    positive = nearest[nearest > 0]
+    return Neighbours(
+        train_rows=tr,
+        val_rows=va,
+        nearest_train=nearest,
+        nearest_train_index=tr[ind_sorted[:, 0]],
+        kth_train=kth,
+        nearest_val=val_dist[:, 0],
+        nearest_val_index=tr[val_ind[:, 0]],
+        typical=float(np.median(positive)) if positive.size else 0.0,
+        typical_kth=float(np.median(kth)),
+        train_fraction=len(tr) / setup.n_train,
+        extreme_features=np.abs(x_tr).argmax(axis=1),
+        feature_names=names,
+    )

@@ -1,0 +1,41 @@
+"""Shared code of the activation remedies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fitdoctor.fix.model_edit import edited_builder, output_layer_names, probe_model
+from fitdoctor.fix.remedies._helpers import is_weighted
+from fitdoctor.setup import Setup
+
+
+def activation_name(config: dict[str, Any]) -> str:
+    value = config.get("activation")
+    if isinstance(value, dict):
+        value = value.get("config", {}).get("name") or value.get("class_name", "")
+    return str(value or "linear").lower()
+
+
+def hidden_activations(setup: Setup) -> list[str]:
+    """Activations of the hidden Dense/Conv layers."""
+    model = probe_model(setup)
+    outputs = output_layer_names(model)
+    return [activation_name(la.get_config()) for la in model.layers
+            if is_weighted(la) and la.name not in outputs]
+
+
+def swap_activations(setup: Setup, swap: dict[str, str]) -> Setup:
+    """A setup whose hidden Dense/Conv activations are renamed by `swap` (output layer kept)."""
+
+    def edit(layer: Any, config: dict[str, Any], is_output: bool) -> Any:
+        if is_output or not is_weighted(layer):
+            return None
+        name = activation_name(config)
+        if name not in swap:
+            return None
+        config["activation"] = swap[name]
+        if swap[name] in ("relu", "leaky_relu") and "kernel_initializer" in config:
+            config["kernel_initializer"] = "he_normal"
+        return type(layer).from_config(config)
+
+    return setup.replace(build_model=edited_builder(setup.build_model, layer_edit=edit))

@@ -1,0 +1,111 @@
+"""The fault benchmark's cases keep their contract, and its runner survives broken cases.
+
+No training here: every case is loaded (data + one model build), never fitted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+import fitdoctor
+from fitdoctor.checks import registered_checks
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+#: Finding ids the benchmark may expect before their check is registered (lane A's
+#: training-dynamics checks are being written alongside the benchmark).
+PLANNED_IDS = {
+    "nan_loss", "exploding_gradients", "vanishing_gradients", "dead_relu",
+    "saturated_activations", "lr_too_high", "lr_too_low", "batch_too_small",
+}
+
+
+def _load_runner():
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _load_runner()
+CASES = runner.discover()
+BY_FILE = {case.path.name: case for case in CASES}
+
+
+def test_the_benchmark_has_faulty_and_healthy_cases():
+    assert sum(case.healthy for case in CASES) >= 6
+    assert sum(not case.healthy for case in CASES) >= 12
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case_loads_and_declares_known_ids(case):
+    setup = fitdoctor.load_setup(case.path, seed=0)
+    assert setup.n_train >= 100 and len(setup.x_val) >= 30
+    assert setup.epochs >= 1
+    known = set(registered_checks()) | PLANNED_IDS
+    unknown = set(case.expected) - known
+    assert not unknown, f"{case.name} expects ids no check emits: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.healthy], ids=lambda c: c.name)
+def test_faulty_case_names_an_existing_healthy_twin(case):
+    assert case.twin, f"{case.name} sets EXPECTED but no TWIN"
+    assert case.twin in BY_FILE, f"{case.name}: TWIN {case.twin!r} is not a case file"
+    assert BY_FILE[case.twin].healthy, f"{case.name}: TWIN {case.twin} is not healthy"
+
+
+def test_declarations_must_be_literals(tmp_path):
+    missing = tmp_path / "no_expected.py"
+    missing.write_text("TWIN = 'x.py'\n")
+    with pytest.raises(ValueError, match="no module-level EXPECTED"):
+        runner.read_declarations(missing)
+    computed = tmp_path / "computed.py"
+    computed.write_text("EXPECTED = sorted(['a'])\n")
+    with pytest.raises(ValueError, match="must be a literal"):
+        runner.read_declarations(computed)
+    wrong_type = tmp_path / "wrong.py"
+    wrong_type.write_text("EXPECTED = 'lr_too_high'\n")
+    with pytest.raises(ValueError, match="Received: EXPECTED='lr_too_high'"):
+        runner.read_declarations(wrong_type)
+
+
+def test_a_raising_case_becomes_an_error_row(tmp_path):
+    broken = tmp_path / "broken_case.py"
+    broken.write_text(
+        "EXPECTED = ['lr_too_high']\nTWIN = 'healthy.py'\n"
+        "def load_data():\n    raise RuntimeError('disk on fire')\n"
+        "def build_model():\n    return None\n"
+    )
+    (case,) = runner.discover(cases_dir=tmp_path)
+    row = runner.run_case(case, budget="quick", seed=0, reports_dir=None)
+    assert row["error"].startswith("SetupError") and "disk on fire" in row["error"]
+    assert row["found"] is None and row["diagnose_s"] is None
+
+
+def test_summary_and_markdown_count_found_faults_and_false_alarms():
+    def row(case, expected, top3, found, healthy, ratio, error=None):
+        return {"case": case, "expected": expected, "top3": top3, "found": found,
+                "healthy": healthy, "false_alarms": top3 if healthy else [],
+                "plain_fit_s": 2.0, "diagnose_s": 2.0 * ratio, "ratio": ratio, "error": error}
+
+    rows = [
+        row("lr_high", ["lr_too_high"], ["lr_too_high", "nan_loss"], True, False, 2.0),
+        row("dead", ["dead_relu"], ["underfitting"], False, False, 3.0),
+        row("ok", [], [], None, True, 2.5),
+        row("ok2", [], ["label_noise"], None, True, 4.0),
+    ]
+    summary = runner.summarize(rows)
+    assert summary["faults_found"] == 1 and summary["faults"] == 2
+    assert summary["healthy_with_false_alarms"] == 1 and summary["false_alarm_findings"] == 1
+    assert summary["ratio_median"] == pytest.approx(2.75) and summary["ratio_max"] == 4.0
+    meta = {"budget": "standard", "seed": 0, "machine": "m", "tensorflow": "t", "keras": "k",
+            "load_before": "0", "load_after": "0"}
+    text = runner.render_markdown(rows, summary, meta, None)
+    assert "| dead | `dead_relu` | `underfitting` | **no** |" in text
+    assert "Faults found in the top 3: **1/2**" in text
+    assert "Healthy setups with a false alarm: **1/2**" in text

@@ -1,0 +1,333 @@
+"""The data audit: each check fires on real data with its fault injected and stays silent on a
+healthy twin. Data: scikit-learn's digits, breast cancer and wine; cats/dogs photos in tests/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.model_selection import train_test_split
+
+import fitdoctor
+from fitdoctor.checks.insufficient_data import InsufficientData
+from fitdoctor.evidence import Evidence
+from fitdoctor.budget import get_budget
+
+from .conftest import dense_classifier
+
+CATSDOGS = Path(__file__).parent / "data" / "catsdogs"
+
+
+def split(x, y, seed=0):
+    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=0.25, random_state=seed,
+                                                stratify=y)
+    return (x_tr, y_tr), (x_val, y_val)
+
+
+def setup_of(train, val, n_classes=None, build=None):
+    x = train[0]
+    n_classes = n_classes or int(np.max(train[1])) + 1
+    build = build or dense_classifier(x.shape[1], n_classes)
+    return fitdoctor.Setup.from_arrays(build, train, val, {"epochs": 2, "batch_size": 32})
+
+
+def problems(setup, check_id, budget="quick"):
+    report = fitdoctor.diagnose(setup=setup, checks=[check_id], budget=budget)
+    failed = [f for f in report.findings if f.id == "check_failed"]
+    assert not failed, failed[0].title
+    return [f for f in report.problems if f.id == check_id]
+
+
+@pytest.fixture(scope="module")
+def digits01():
+    data = load_digits()
+    return split((data.data / 16.0).astype("float32"), data.target)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    data = load_breast_cancer()
+    return split(data.data.astype("float32"), data.target)
+
+
+def standardized(train, val):
+    mean, std = train[0].mean(axis=0), train[0].std(axis=0)
+    return ((train[0] - mean) / std, train[1]), ((val[0] - mean) / std, val[1])
+
+
+# missing_values -------------------------------------------------------------------------------
+
+def test_missing_values_fires_naming_columns_and_explains_nan_loss(digits01):
+    (x, y), val = digits01
+    x = x.copy()
+    x[::7, 20] = np.nan
+    x[::50, 33] = np.inf
+    frame = pd.DataFrame(x, columns=[f"pixel_{i}" for i in range(64)])
+    found = problems(setup_of((frame, y), val), "missing_values")
+    assert len(found) == 1
+    f = found[0]
+    assert f.severity.value == "critical" and f.explains == ("nan_loss",)
+    assert f.evidence["missing_in_train_features"] == len(x[::7]) + len(x[::50])
+    assert list(f.evidence["by_column"])[:2] == ["pixel_20", "pixel_33"]
+    assert "pixel_20" in f.title
+
+
+def test_missing_values_silent_on_complete_data(digits01):
+    assert problems(setup_of(*digits01), "missing_values") == []
+
+
+# unscaled_inputs ------------------------------------------------------------------------------
+
+def test_unscaled_inputs_fires_on_raw_breast_cancer_with_ranges(cancer):
+    found = problems(setup_of(*cancer), "unscaled_inputs")
+    assert len(found) == 1 and found[0].severity.value == "critical"
+    assert found[0].evidence["largest_magnitude"] > 1000
+    assert "Normalization" in found[0].fix.code
+
+
+def test_unscaled_inputs_fires_on_digits_in_0_16(digits01):
+    (x, y), (xv, yv) = digits01
+    found = problems(setup_of((x * 16, y), (xv * 16, yv)), "unscaled_inputs")
+    assert [f.severity.value for f in found] == ["warning"]
+
+
+def test_unscaled_inputs_silent_on_scaled_data(digits01, cancer):
+    assert problems(setup_of(*digits01), "unscaled_inputs") == []
+    assert problems(setup_of(*standardized(*cancer)), "unscaled_inputs") == []
+
+
+def test_unscaled_inputs_silent_when_the_model_normalizes_first(cancer):
+    (x, y), val = cancer
+
+    def build():
+        norm = keras.layers.Normalization()
+        norm.adapt(x)
+        model = keras.Sequential([keras.Input((30,)), norm,
+                                  keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(2, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    assert problems(setup_of((x, y), val, build=build), "unscaled_inputs") == []
+
+
+def _tiny_cnn(rescale: bool):
+    def build():
+        layers = [keras.Input((32, 32, 3))]
+        if rescale:
+            layers.append(keras.layers.Rescaling(1 / 255))
+        layers += [keras.layers.Conv2D(4, 3, activation="relu"),
+                   keras.layers.GlobalAveragePooling2D(),
+                   keras.layers.Dense(1, activation="sigmoid")]
+        model = keras.Sequential(layers)
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model
+    return build
+
+
+@pytest.fixture(scope="module")
+def photos():
+    if not (CATSDOGS / "train").is_dir():
+        pytest.skip("tests/data/catsdogs is not present")
+    from fitdoctor.loaders import read_image_folder
+
+    x, y, _ = read_image_folder(CATSDOGS / "train", (32, 32))
+    xv, yv, _ = read_image_folder(CATSDOGS / "val", (32, 32))
+    return (x, y), (xv, yv)
+
+
+def test_unscaled_inputs_fires_on_0_255_photos(photos):
+    found = problems(fitdoctor.Setup.from_arrays(_tiny_cnn(False), *photos, {"epochs": 1}),
+                     "unscaled_inputs")
+    assert len(found) == 1 and found[0].severity.value == "critical"
+    assert found[0].evidence["pixel_max"] > 200
+    assert "Rescaling" in found[0].fix.code
+
+
+def test_unscaled_inputs_silent_on_photos_with_rescaling_or_in_0_1(photos):
+    (x, y), (xv, yv) = photos
+    with_layer = fitdoctor.Setup.from_arrays(_tiny_cnn(True), *photos, {"epochs": 1})
+    assert problems(with_layer, "unscaled_inputs") == []
+    scaled = fitdoctor.Setup.from_arrays(_tiny_cnn(False), (x / 255, y), (xv / 255, yv),
+                                         {"epochs": 1})
+    assert problems(scaled, "unscaled_inputs") == []
+
+
+# class_imbalance ------------------------------------------------------------------------------
+
+def test_class_imbalance_fires_with_counts_and_recall(cancer):
+    (x, y), val = standardized(*cancer)
+    keep = np.r_[np.flatnonzero(y == 1), np.flatnonzero(y == 0)[:16]]
+    found = problems(setup_of((x[keep], y[keep]), val), "class_imbalance")
+    assert len(found) == 1
+    ev = found[0].evidence
+    assert ev["imbalance_ratio"] > 10 and ev["rarest_class"] == 0
+    assert set(ev["oof_recall_by_class"]) == {"0", "1"}
+    assert "class_weight" in found[0].fix.code
+
+
+def test_class_imbalance_silent_on_wine():
+    data = load_wine()
+    train, val = split(data.data.astype("float32"), data.target)
+    assert problems(setup_of(*standardized(train, val)), "class_imbalance") == []
+
+
+# label_noise ----------------------------------------------------------------------------------
+
+def test_label_noise_fires_and_names_flipped_rows(digits01):
+    (x, y), val = digits01
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(len(y), size=len(y) // 7, replace=False)
+    noisy = y.copy()
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, len(flipped))) % 10
+    found = problems(setup_of((x, noisy), val), "label_noise")
+    assert len(found) == 1
+    rows = found[0].evidence["row_indices"]
+    assert len(rows) == 20
+    precision = np.isin(rows, flipped).mean()
+    assert precision >= 0.9, precision
+    assert found[0].evidence["flagged_fraction"] >= 0.08
+
+
+def test_label_noise_silent_on_clean_labels(digits01, cancer):
+    assert problems(setup_of(*digits01), "label_noise") == []
+    assert problems(setup_of(*standardized(*cancer)), "label_noise") == []
+
+
+# outliers -------------------------------------------------------------------------------------
+
+def test_outliers_fires_on_injected_rows(digits01):
+    (x, y), val = digits01
+    x = x.copy()
+    bad = np.array([3, 100, 500, 900])
+    x[bad, 10] = 60.0  # a pixel in [0, 1] recorded as 60: an entry error
+    found = problems(setup_of((x, y), val), "outliers")
+    assert len(found) == 1
+    assert set(found[0].evidence["row_indices"]) == set(bad.tolist())
+    assert set(found[0].evidence["most_extreme_feature"].values()) == {"x[10]"}
+
+
+def test_outliers_silent_on_digits_and_heavy_tailed_breast_cancer(digits01, cancer):
+    assert problems(setup_of(*digits01), "outliers") == []
+    assert problems(setup_of(*cancer), "outliers") == []
+
+
+# duplicate_samples ----------------------------------------------------------------------------
+
+def test_duplicate_samples_fires_on_repeated_rows(digits01):
+    (x, y), val = digits01
+    again = np.arange(0, 300)
+    found = problems(setup_of((np.r_[x, x[again]], np.r_[y, y[again]]), val),
+                     "duplicate_samples")
+    assert len(found) == 1
+    assert found[0].evidence["exact_duplicates"] == 300
+    assert found[0].evidence["duplicates_with_other_label"] == 0
+
+
+def test_duplicate_samples_fires_on_a_conflicting_copy(digits01):
+    (x, y), val = digits01
+    x2, y2 = np.r_[x, x[:3]], np.r_[y, (y[:3] + 1) % 10]
+    found = problems(setup_of((x2, y2), val), "duplicate_samples")
+    assert len(found) == 1 and found[0].evidence["duplicates_with_other_label"] == 3
+
+
+def test_duplicate_samples_silent_on_digits(digits01):
+    assert problems(setup_of(*digits01), "duplicate_samples") == []
+
+
+# train_val_leakage ----------------------------------------------------------------------------
+
+def test_train_val_leakage_fires_on_copied_validation_rows(digits01):
+    (x, y), (xv, yv) = digits01
+    xv, yv = xv.copy(), yv.copy()
+    xv[:100], yv[:100] = x[:100], y[:100]
+    found = problems(setup_of((x, y), (xv, yv)), "train_val_leakage")
+    assert len(found) == 1 and found[0].severity.value == "critical"
+    assert found[0].evidence["val_rows_in_train"] == 100
+
+
+def test_train_val_leakage_fires_on_near_copies(digits01):
+    (x, y), (xv, yv) = digits01
+    rng = np.random.default_rng(1)
+    xv = xv.copy()
+    xv[:60] = x[:60] + rng.normal(0, 1e-3, size=x[:60].shape).astype("float32")
+    found = problems(setup_of((x, y), (xv, yv)), "train_val_leakage")
+    assert len(found) == 1
+    assert found[0].evidence["val_rows_near_train_estimated"] >= 55
+
+
+def test_train_val_leakage_silent_on_a_clean_split(digits01):
+    assert problems(setup_of(*digits01), "train_val_leakage") == []
+
+
+# train_val_shift ------------------------------------------------------------------------------
+
+def test_train_val_shift_fires_and_names_moved_features(cancer):
+    train, (xv, yv) = standardized(*cancer)
+    xv = xv.copy()
+    xv[:, [3, 7]] += 1.5
+    found = problems(setup_of(train, (xv, yv)), "train_val_shift")
+    assert len(found) == 1
+    moved = [t["feature"] for t in found[0].evidence["moved_most"][:2]]
+    assert set(moved) == {"x[3]", "x[7]"}
+
+
+def test_train_val_shift_silent_on_a_random_split(cancer):
+    assert problems(setup_of(*standardized(*cancer)), "train_val_shift") == []
+
+
+# irrelevant_features --------------------------------------------------------------------------
+
+def test_irrelevant_features_fires_on_noise_columns(cancer):
+    (x, y), (xv, yv) = standardized(*cancer)
+    rng = np.random.default_rng(0)
+    x = np.c_[x, rng.normal(size=(len(x), 60))].astype("float32")
+    xv = np.c_[xv, rng.normal(size=(len(xv), 60))].astype("float32")
+    found = problems(setup_of((x, y), (xv, yv)), "irrelevant_features")
+    assert len(found) == 1
+    ev = found[0].evidence
+    assert ev["no_signal_features"] >= 50
+    assert ev["no_signal_features"] <= 60 + 5  # at most a few of the 30 real features
+    named = [int(n[2:-1]) for n in ev["no_signal_names"]]
+    assert sum(i < 30 for i in named) <= 5
+
+
+def test_irrelevant_features_silent_on_breast_cancer(cancer):
+    assert problems(setup_of(*standardized(*cancer)), "irrelevant_features") == []
+
+
+# insufficient_data ----------------------------------------------------------------------------
+
+def test_insufficient_data_fires_on_few_rows_per_class(digits01):
+    (x, y), val = digits01
+    keep = np.concatenate([np.flatnonzero(y == c)[:8] for c in range(10)])
+    found = problems(setup_of((x[keep], y[keep]), val), "insufficient_data")
+    assert len(found) == 1 and found[0].evidence["rows_in_rarest_class"] == 8
+
+
+def test_insufficient_data_silent_on_full_digits(digits01):
+    assert problems(setup_of(*digits01), "insufficient_data") == []
+
+
+class _Curve:
+    """A measured learning curve as lane B's probe reports it (sizes, scores, still_rising)."""
+
+    def __init__(self, val_scores):
+        self.sizes = (300, 600, 1200)
+        self.val_scores = val_scores
+        self.higher_is_better = True
+        self.still_rising = val_scores[-1] - val_scores[-2] > 0.01
+
+
+@pytest.mark.parametrize("scores, fires", [((0.5, 0.62, 0.74), True), ((0.9, 0.95, 0.96), False)])
+def test_insufficient_data_reads_a_rising_learning_curve(digits01, scores, fires):
+    evidence = Evidence(setup_of(*digits01), get_budget("quick"))
+    evidence._results["learning_curve"] = _Curve(scores)
+    found = InsufficientData().run(evidence)
+    assert bool(found) is fires
+    if fires:
+        assert found[0].evidence["learning_curve"]["last_step_gain"] == pytest.approx(0.12)
