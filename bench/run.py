@@ -16,7 +16,8 @@ each timed fit, in the plain run as in diagnose's probes, pays its own model's g
 a user's fit would. Cases run one after another: timings need a quiet machine.
 
 Writes `bench/out/bench.md` (the Markdown table and summary, to paste into BENCHMARK.md),
-`bench/out/bench.json` and one report per case under `bench/out/reports/`. When
+`bench/out/bench.json` and one report per case under `bench/out/reports/`, rewritten after every
+case so an interrupted run keeps what it measured. When
 `bench/monitor_overhead.py` exists it is run last and its Markdown row is appended.
 
 Usage:
@@ -311,20 +312,27 @@ def main(argv: list[str] | None = None) -> int:
                                   f"diagnose={_fmt_s(row['diagnose_s'])}s")
         print(f"    {status}", file=sys.stderr, flush=True)
         rows.append(row)
+        write_outputs(args.out, rows, meta, None)  # an interrupted run keeps what it measured
     monitor = None
     if not args.no_monitor_overhead:
         print("monitor overhead ...", file=sys.stderr, flush=True)
         monitor = run_monitor_overhead()
-    meta["load_after"] = _load()
+    print(write_outputs(args.out, rows, meta, monitor))
+    return 0
+
+
+def write_outputs(out: Path, rows: list[dict[str, Any]], meta: dict[str, Any],
+                  monitor: dict[str, Any] | None) -> str:
+    """Write `bench.md` and `bench.json` for the rows so far; return the Markdown."""
+    meta = {**meta, "load_after": _load()}
     summary = summarize(rows)
     markdown = render_markdown(rows, summary, meta, monitor)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench.md").write_text(markdown, encoding="utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.md").write_text(markdown, encoding="utf-8")
     payload = {"meta": meta, "summary": summary, "cases": rows, "monitor_overhead": monitor}
-    (args.out / "bench.json").write_text(json.dumps(payload, indent=2, default=str) + "\n",
-                                         encoding="utf-8")
-    print(markdown)
-    return 0
+    (out / "bench.json").write_text(json.dumps(payload, indent=2, default=str) + "\n",
+                                    encoding="utf-8")
+    return markdown
 
 
 def _commit() -> str:

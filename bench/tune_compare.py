@@ -126,9 +126,13 @@ def run_kerastuner(path: Path, trials: int, seed: int) -> dict:
             dropout=hp.Float("dropout", space["dropout"][1], space["dropout"][2]),
         )
 
+    class Tuner(kt.BayesianOptimization):
+        def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+            """No TensorBoard here: skip KerasTuner's unconditional tensorboard import."""
+
     with tempfile.TemporaryDirectory() as tmp:
         keras.utils.set_random_seed(seed)
-        tuner = kt.BayesianOptimization(build, objective="val_accuracy", max_trials=trials,
+        tuner = Tuner(build, objective="val_accuracy", max_trials=trials,
                                         seed=seed, directory=tmp, project_name="bench",
                                         overwrite=True)
         start = time.perf_counter()

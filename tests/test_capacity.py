@@ -113,7 +113,7 @@ def test_oversized_network_on_few_rows_is_overfitting(oversized_report):
     assert "Dropout(0.3)" in finding.fix.code and "L2(0.0001)" in finding.fix.code
     assert "restore_best_weights=True" in finding.fix.code
     # the standard budget measured the learning curve to say whether more data would help
-    assert finding.evidence["curve_sizes"] == [50, 100, 200]
+    assert finding.evidence["curve_sizes"] == [100, 200]
 
 
 @pytest.mark.slow
@@ -130,8 +130,8 @@ def test_too_many_parameters_is_a_warning_when_overfitting_is_measured(oversized
 @pytest.mark.slow
 def test_learning_curve_is_measured_on_the_standard_budget(oversized_report):
     curve = oversized_report.measurements["learning_curve"]
-    assert curve["sizes"] == [50, 100, 200]
-    assert len(curve["train_scores"]) == len(curve["val_scores"]) == 3
+    assert curve["sizes"] == [100, 200]  # standard budget: half the rows, then all of them
+    assert len(curve["train_scores"]) == len(curve["val_scores"]) == 2
     assert len(curve["epoch_val"]) == 30
     assert isinstance(curve["still_rising"], bool)
 
@@ -160,6 +160,16 @@ def signals(**changes):
     ({"gap": 0.2, "spread": 0.15}, False),  # within 2 seed spreads (thorough budget)
 ])
 def test_overfitting_rule(changes, expected):
+    assert is_overfitting(signals(**changes), min_val_loss_rise=0.1, min_gap=0.1,
+                          noise_factor=2.0) is expected
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"gap": 0.5, "first_gap": -0.2}, False),  # validation loss flat above training loss: noise
+    ({"gap": 0.5, "val_loss_rise": 0.3, "best_epoch": 5}, True),
+])
+def test_overfitting_rule_for_regression_judges_the_rise_only(changes, expected):
+    changes = {"metric": "loss", **changes}
     assert is_overfitting(signals(**changes), min_val_loss_rise=0.1, min_gap=0.1,
                           noise_factor=2.0) is expected
 

@@ -153,7 +153,7 @@ def test_thresholds_are_validated():
 
 
 def test_stricter_threshold_turns_a_check_on(healthy_report, small_digits):
-    """The thresholds are real: the healthy twin's dead units pass a loose rule, not a strict one."""
+    """Thresholds are real: the healthy twin's dead units pass the default, not a strict one."""
     dead = healthy_report.measurements["probe_run"]["monitor"]["samples"][-1]["dead_fraction"]
     assert max(dead.values()) < 0.5
     if max(dead.values()) == 0:

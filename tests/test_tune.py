@@ -39,10 +39,10 @@ def _journal(tmp_path):
 
 @pytest.mark.parametrize("strategy", ["grid", "random", "qmc", "bayes"])
 def test_each_strategy_runs_a_study_and_reports_the_best(tiny, tmp_path, strategy):
-    result = fitdoctor.tune(tiny, strategy=strategy, trials=3, storage=_journal(tmp_path),
+    result = fitdoctor.tune(tiny, strategy=strategy, trials=2, storage=_journal(tmp_path),
                             study=strategy, pruner="none", seed=1)
-    assert len(result.trials) == 3 and result.new_trials == 3
-    assert result.count("COMPLETE") == 3
+    assert len(result.trials) == 2 and result.new_trials == 2
+    assert result.count("COMPLETE") == 2
     values = [t["value"] for t in result.trials]
     assert result.best_value == max(values) and 0.3 < result.best_value <= 1.0  # chance: 0.1
     assert set(result.best_params) == {p["name"] for p in result.space}
@@ -56,6 +56,7 @@ def test_each_strategy_runs_a_study_and_reports_the_best(tiny, tmp_path, strateg
         assert result.trials[0]["baseline"] and result.baseline_value is not None
 
 
+@pytest.mark.slow
 def test_rerun_with_same_study_adds_trials_and_saves_best_model(tiny, tmp_path):
     first = fitdoctor.tune(tiny, strategy="random", trials=2, storage=_journal(tmp_path),
                            study="s", pruner="none")
@@ -109,6 +110,7 @@ def test_trial_of_a_killed_worker_is_failed_on_resume(tiny, tmp_path):
     assert [t["state"] for t in result.trials] == ["FAIL", "COMPLETE"]
 
 
+@pytest.mark.slow
 def test_median_pruner_stops_bad_trials(tiny, tmp_path):
     result = fitdoctor.tune(tiny, strategy="random", trials=8, storage=_journal(tmp_path),
                             space={"lr": ("log", 1e-6, 1e-1)}, pruner="median", seed=0,
@@ -209,3 +211,25 @@ def test_workers_need_a_setup_file(tiny, digits):
     python_setup = fitdoctor.Setup.from_arrays(tiny.build_model, digits[0], digits[1])
     with pytest.raises(SetupError, match="workers > 1 needs a setup loaded from a file"):
         fitdoctor.tune(python_setup, workers=2, trials=2)
+
+
+def test_regression_minimizes_the_users_loss(tmp_path):
+    from sklearn.datasets import make_regression
+
+    x, y = make_regression(n_samples=300, n_features=8, noise=5.0, random_state=0)
+    x, y = x.astype("float32"), (y / y.std()).astype("float32")
+
+    def build_model():
+        model = keras.Sequential([keras.Input(shape=(8,)),
+                                  keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+        return model
+
+    setup = fitdoctor.Setup.from_arrays(build_model, (x[:240], y[:240]), (x[240:], y[240:]),
+                                        {"epochs": 3, "batch_size": 32})
+    result = fitdoctor.tune(setup, strategy="random", trials=3, storage=_journal(tmp_path),
+                            pruner="hyperband")
+    assert result.direction == "minimize" and result.metric == "loss"
+    finished = [t["value"] for t in result.trials if t["state"] == "COMPLETE"]
+    assert result.best_value == min(finished) and result.best_value < float(np.var(y[240:]))

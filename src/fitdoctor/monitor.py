@@ -383,6 +383,8 @@ class Monitor(keras.callbacks.Callback):
                     activations, pred = outs[:-1], outs[-1]
                 else:
                     activations, pred = [], model(xb, training=False)
+                if len(yb.shape) == len(pred.shape) - 1 and pred.shape[-1] == 1:
+                    yb = tf.expand_dims(yb, -1)  # (n,) labels for a (n, 1) output, as fit allows
                 loss = tf.reduce_mean(tf.cast(loss_fn(yb, pred), "float32"))
             grads = tape.gradient(loss, variables)
             grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)

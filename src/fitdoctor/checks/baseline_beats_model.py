@@ -63,8 +63,9 @@ class BaselineBeatsModel(Check):
     accuracy: the baseline must win by more than the noise, the largest of `min_margin` (0.03),
     `noise_factor` (2) times the network's seed spread, `noise_factor` times the baseline's
     cross-validation spread and `noise_factor` times the standard error of the difference of
-    the two validation accuracies (binomial, on the validation rows). Regression compares the user's loss (MSE, MAE or Huber): the
-    baseline's loss must be below the network's by more than `min_loss_gain` (10 %). A network
+    the two validation accuracies (binomial, on the validation rows). Regression compares the
+    user's loss (MSE, MAE or Huber): the baseline's loss must be below the network's by more
+    than `min_loss_gain` (10 %). A network
     that loses to such a baseline is held back by its setup (architecture, loss, input scaling,
     training length), not by the data. Warning.
     """

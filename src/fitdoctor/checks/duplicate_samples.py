@@ -44,7 +44,9 @@ class DuplicateSamples(Check):
     def run(self, evidence: Evidence) -> list[Finding]:
         stats = evidence.get("data_stats")
         nb = evidence.get("neighbours")
-        near = (nb.nearest_train > 0) & (nb.nearest_train < self.near_ratio * nb.typical)
+        # Exact copies are counted from fingerprints; distances only add the inexact ones.
+        exact_rows = stats.train_has_twin[nb.train_rows]
+        near = ~exact_rows & (nb.nearest_train < self.near_ratio * nb.typical)
         # Near pairs are found in both directions; count each row once per pair.
         near_rows = int(np.ceil(near.sum() / 2 / nb.train_fraction))
         exact = stats.exact_duplicates

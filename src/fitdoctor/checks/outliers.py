@@ -13,8 +13,9 @@ from fitdoctor.findings import Finding
 class Outliers(Check):
     id = "outliers"
     description = (
-        "Scores each sampled training row by its distance to its 5th nearest neighbour in "
-        "robustly scaled feature space (median and interquartile range), divided by the median "
+        "Scores each sampled training row by its distance to its k-th nearest neighbour (k = 1 % "
+        "of the sampled rows, 5 to 50) in robustly scaled feature space (median and "
+        "interquartile range), divided by the median "
         "of that distance over all sampled rows. Rows scoring at least `distance_ratio` are "
         "outliers. A warning when they are at least `min_fraction` of the rows (and at least "
         "one): a few extreme rows dominate a squared loss and produce large gradient steps. "

@@ -44,7 +44,9 @@ class TrainValLeakage(Check):
     def run(self, evidence: Evidence) -> list[Finding]:
         stats = evidence.get("data_stats")
         nb = evidence.get("neighbours")
-        near = (nb.nearest_val > 0) & (nb.nearest_val < self.near_ratio * nb.typical)
+        # Exact copies are counted from fingerprints; distances only add the inexact ones.
+        exact_rows = stats.val_in_train_mask[nb.val_rows]
+        near = ~exact_rows & (nb.nearest_val < self.near_ratio * nb.typical)
         near_share = min(1.0, near.mean() / nb.train_fraction) if len(near) else 0.0
         exact_share = stats.val_in_train / stats.n_val
         share = min(1.0, exact_share + near_share)

@@ -17,7 +17,7 @@ from fitdoctor.evidence.base import Evidence, EvidenceUnavailable, probe
 from fitdoctor.evidence.data_stats import sample_rows, table_view
 
 #: Rows per split the domain classifier reads at most.
-MAX_SHIFT_ROWS = 5_000
+MAX_SHIFT_ROWS = 3_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +62,7 @@ def data_shift(evidence: Evidence) -> DataShift:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     setup = evidence.setup
     limit = min(evidence.budget.max_audit_rows, MAX_SHIFT_ROWS)
@@ -78,7 +79,8 @@ def data_shift(evidence: Evidence) -> DataShift:
     model = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=15, early_stopping=False,
                                            random_state=evidence.seed)
     cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=evidence.seed)
-    scores = cross_val_predict(model, x, domain, cv=cv, method="predict_proba")[:, 1]
+    with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine (~20x slower)
+        scores = cross_val_predict(model, x, domain, cv=cv, method="predict_proba")[:, 1]
     auc = float(roc_auc_score(domain, scores))
     ks, ks_p, shift = [], [], []
     sd = np.nanstd(x_tr, axis=0)

@@ -123,6 +123,8 @@ class DataStats:
         duplicate_groups: Up to 10 groups of training row indices with identical features.
         val_in_train: Validation rows identical to some training row (full data).
         val_in_train_rows: Up to 20 such validation row indices.
+        train_has_twin: Per training row, whether another training row is identical to it.
+        val_in_train_mask: Per validation row, whether some training row is identical to it.
     """
 
     n_train: int
@@ -148,6 +150,8 @@ class DataStats:
     duplicate_groups: tuple[tuple[int, ...], ...]
     val_in_train: int
     val_in_train_rows: tuple[int, ...]
+    train_has_twin: np.ndarray
+    val_in_train_mask: np.ndarray
 
     @property
     def sampled(self) -> bool:
@@ -211,7 +215,7 @@ def _label_key(y: np.ndarray) -> np.ndarray:
     return np.round(flat @ np.arange(1, flat.shape[1] + 1, dtype="float64"), 6)
 
 
-def _duplicates(setup: Setup) -> tuple[int, int, tuple, int, tuple]:
+def _duplicates(setup: Setup) -> tuple:
     train_fp = row_fingerprints(setup.x_train)
     _, first, inverse, counts = np.unique(
         train_fp, axis=0, return_index=True, return_inverse=True, return_counts=True
@@ -229,7 +233,8 @@ def _duplicates(setup: Setup) -> tuple[int, int, tuple, int, tuple]:
     both = both.reshape(-1)
     in_train = np.isin(both[len(first):], both[:len(first)])
     rows = tuple(int(i) for i in np.flatnonzero(in_train)[:20])
-    return exact, conflicting, tuple(groups), int(in_train.sum()), rows
+    has_twin = counts[inverse] > 1
+    return exact, conflicting, tuple(groups), int(in_train.sum()), rows, has_twin, in_train
 
 
 @probe("data_stats")
@@ -251,7 +256,7 @@ def data_stats(evidence: Evidence) -> DataStats:
     y_all = np.concatenate([np.asarray(setup.y_train).reshape(setup.n_train, -1),
                             np.asarray(setup.y_val).reshape(len(setup.y_val), -1)])
     label_missing = int((~np.isfinite(y_all.astype("float64"))).any(axis=1).sum())
-    exact, conflicting, groups, val_in_train, val_rows = _duplicates(setup)
+    exact, conflicting, groups, val_in_train, val_rows, has_twin, in_train = _duplicates(setup)
     return DataStats(
         n_train=setup.n_train,
         n_val=int(len(setup.x_val)),
@@ -276,4 +281,6 @@ def data_stats(evidence: Evidence) -> DataStats:
         duplicate_groups=groups,
         val_in_train=val_in_train,
         val_in_train_rows=val_rows,
+        train_has_twin=has_twin,
+        val_in_train_mask=in_train,
     )

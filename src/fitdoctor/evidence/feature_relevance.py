@@ -17,7 +17,7 @@ from fitdoctor.evidence.base import Evidence, EvidenceSkipped, probe
 from fitdoctor.evidence.data_stats import class_ids, is_image, sample_rows, table_view
 
 #: Rows the estimator reads at most.
-MAX_RELEVANCE_ROWS = 3_000
+MAX_RELEVANCE_ROWS = 5_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +52,7 @@ class FeatureRelevance:
 def feature_relevance(evidence: Evidence) -> FeatureRelevance:
     """Estimate each feature's mutual information with the label against a shuffled-label floor."""
     from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+    from threadpoolctl import threadpool_limits
 
     setup = evidence.setup
     if is_image(setup.x_train):
@@ -72,8 +73,9 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
         estimate = mutual_info_regression
     keep = np.isfinite(y)
     x, y = x[keep], y[keep]
-    real = estimate(x, y, random_state=evidence.seed)
     shuffled = np.random.default_rng(evidence.seed).permutation(y)
-    null = estimate(x, shuffled, random_state=evidence.seed)
+    with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine
+        real = estimate(x, y, random_state=evidence.seed)
+        null = estimate(x, shuffled, random_state=evidence.seed)
     return FeatureRelevance(names, real, float(np.percentile(null, 95)), int(len(y)),
                             setup.n_train)

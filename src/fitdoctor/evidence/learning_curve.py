@@ -1,8 +1,10 @@
 """Learning curves: training and validation score against training-set size and epochs.
 
-The user's own `fit` runs on fresh models trained on 25 % and 50 % of the training rows
-(stratified for classification); the 100 % point is the probe run. Training on a fraction of
-the rows costs that fraction of a plain fit, so the curve costs about 0.75 of one fit. The score
+The user's own `fit` runs on fresh models trained on a fraction of the training rows
+(stratified for classification): 50 % on the standard budget, 25 % and 50 % on thorough; the
+100 % point is the probe run. Training on a fraction of the rows costs about that fraction of
+a plain fit, so the curve costs about 0.5 of one fit on standard and 0.75 on thorough, plus
+each fresh model's graph tracing (validation runs once, after the last epoch). The score
 is accuracy for classification and the loss for regression, read from the last epoch of each
 run. If validation keeps improving from 50 % to 100 % of the data, more data would still help.
 """
@@ -19,8 +21,8 @@ from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailab
 from fitdoctor.evidence.probe_run import train_once
 from fitdoctor.evidence.scores import class_ids, score_series
 
-#: Fractions of the training rows trained on besides the full set.
-FRACTIONS = (0.25, 0.5)
+#: Fractions of the training rows trained on besides the full set, by budget name.
+FRACTIONS = {"standard": (0.5,), "thorough": (0.25, 0.5)}
 #: A subset smaller than this many rows is not trained on.
 MIN_ROWS = 20
 #: Validation must improve by this much from the 50 % to the 100 % point to count as rising
@@ -96,7 +98,7 @@ def _subset_indices(y: np.ndarray, n: int, seed: int, stratify: bool) -> np.ndar
 
 @probe("learning_curve")
 def learning_curve(evidence: Evidence) -> LearningCurve:
-    """Train the user's setup on 25 % and 50 % of the rows; combine with the probe run."""
+    """Train the user's setup on fractions of the rows; combine with the probe run."""
     if not evidence.budget.learning_curve:
         raise EvidenceSkipped(f"the {evidence.budget.name} budget does not measure learning curves")
     setup = evidence.setup
@@ -107,14 +109,18 @@ def learning_curve(evidence: Evidence) -> LearningCurve:
         )
     labels = class_ids(setup.y_train, setup.task) if setup.task.kind in (
         "binary", "multiclass") else np.zeros(setup.n_train)
+    # Only the last epoch's scores are used: validate once, at the end, unless the user's
+    # callbacks (EarlyStopping, ...) read validation metrics every epoch.
+    overrides = {} if setup.fit.get("callbacks") else {"validation_freq": setup.epochs}
     sizes, train_scores, val_scores = [], [], []
-    for fraction in FRACTIONS:
+    for fraction in FRACTIONS.get(evidence.budget.name, (0.5,)):
         n = int(round(fraction * setup.n_train))
         if n < MIN_ROWS:
             continue
         idx = _subset_indices(labels, n, evidence.seed, setup.task.is_classification)
         subset = setup.replace(x_train=setup.x_train[idx], y_train=setup.y_train[idx])
-        _, history, _ = train_once(Evidence(subset, evidence.budget, evidence.seed), evidence.seed)
+        _, history, _ = train_once(Evidence(subset, evidence.budget, evidence.seed), evidence.seed,
+                                   **overrides)
         series = score_series(history, setup.task)
         if series is None or not series.train:
             continue

@@ -18,8 +18,9 @@ from fitdoctor.evidence.data_stats import sample_rows, table_view
 
 #: Rows per split the neighbour search reads at most.
 MAX_NEIGHBOUR_ROWS = 10_000
-#: Neighbours whose distance defines a row's outlier score.
-K = 5
+#: Neighbours whose distance defines a row's outlier score: 1 % of the sampled rows, between
+#: 5 and 50, so a small cluster of identical entry errors does not hide itself.
+K_MIN, K_MAX, K_SHARE = 5, 50, 0.01
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +30,8 @@ class Neighbours:
     Args:
         train_rows: Training row indices measured; `val_rows`: validation row indices measured.
         nearest_train: Each sampled training row's distance to its nearest other sampled row.
-        kth_train: Each sampled training row's distance to its K-th nearest other row.
+        kth_train: Each sampled training row's distance to its k-th nearest other row (k is
+            1 % of the sampled rows, between 5 and 50).
         nearest_val: Each sampled validation row's distance to its nearest sampled training row.
         typical: Median of `nearest_train` over rows with a non-zero distance (the usual gap).
         typical_kth: Median of `kth_train`.
@@ -87,6 +89,7 @@ def robust_scale(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 def neighbours(evidence: Evidence) -> Neighbours:
     """Find each sampled row's nearest neighbours among the sampled training rows."""
     from sklearn.neighbors import NearestNeighbors
+    from threadpoolctl import threadpool_limits
 
     setup = evidence.setup
     limit = min(evidence.budget.max_audit_rows, MAX_NEIGHBOUR_ROWS)
@@ -95,9 +98,11 @@ def neighbours(evidence: Evidence) -> Neighbours:
     x_tr, names = table_view(np.asarray(setup.x_train)[tr], setup.feature_names)
     x_va, _ = table_view(np.asarray(setup.x_val)[va], setup.feature_names)
     x_tr, x_va = robust_scale(x_tr, x_va)
-    k = min(K + 1, len(tr))
+    k = min(int(np.clip(np.ceil(K_SHARE * len(tr)), K_MIN, K_MAX)) + 1, len(tr))
     index = NearestNeighbors(n_neighbors=k).fit(x_tr)
-    dist, ind = index.kneighbors(x_tr)
+    with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine
+        dist, ind = index.kneighbors(x_tr)
+        val_dist, val_ind = index.kneighbors(x_va, n_neighbors=1)
     # Column 0 is usually the row itself; with exact duplicates it may be a twin: drop self.
     own = ind == np.arange(len(tr))[:, None]
     dist_other = np.where(own, np.inf, dist)
@@ -106,7 +111,6 @@ def neighbours(evidence: Evidence) -> Neighbours:
     ind_sorted = np.take_along_axis(ind, order, axis=1)[:, : k - 1]
     nearest = dist_sorted[:, 0]
     kth = dist_sorted[:, -1]
-    val_dist, val_ind = index.kneighbors(x_va, n_neighbors=1)
     positive = nearest[nearest > 0]
     return Neighbours(
         train_rows=tr,

@@ -76,6 +76,7 @@ def oof_probs(evidence: Evidence) -> OofProbs:
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     setup = evidence.setup
     if setup.task.kind not in ("binary", "multiclass"):
@@ -105,7 +106,8 @@ def oof_probs(evidence: Evidence) -> OofProbs:
     best = None
     for name, estimator in candidates.items():
         model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator)
-        probs = cross_val_predict(model, x, labels, cv=cv, method="predict_proba")
+        with threadpool_limits(1):  # BLAS/OpenMP threads oversubscribe a busy machine
+            probs = cross_val_predict(model, x, labels, cv=cv, method="predict_proba")
         accuracy = float((probs.argmax(axis=1) == labels).mean())
         if best is None or accuracy > best[2]:
             best = (name, probs, accuracy)

@@ -128,6 +128,9 @@ def predict(model: Any, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
 
 def _loss_value(model: Any, user_loss: Any, y: np.ndarray, pred: np.ndarray) -> float:
     """Validation loss with the user's loss where it applies, else with the model's own."""
+    y = np.asarray(y, dtype="float32")
+    if y.ndim == pred.ndim - 1 and pred.shape[-1] == 1:
+        y = y.reshape(pred.shape)
     for loss in (user_loss, model.loss):
         try:
             fn = keras.losses.get(loss) if isinstance(loss, str) else loss

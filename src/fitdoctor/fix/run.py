@@ -108,6 +108,7 @@ def fix(
     seed: int = 0,
     report: Report | None = None,
     remedies: Iterable[str] | None = None,
+    grids: Mapping[str, Iterable[Any]] | None = None,
     min_gain: float = 0.01,
     noise_factor: float = 2.0,
     progress: Callable[[str], None] | None = None,
@@ -116,8 +117,9 @@ def fix(
 
     Every variant is retrained with your own `fit` arguments and validation data over the same
     seeds as your unchanged setup. A remedy is kept only when its mean gain exceeds
-    `max(min_gain, noise_factor * run-to-run spread)`; kept remedies are then combined one at a
-    time, each kept only if it still adds a gain beyond noise. Your data, model and files are
+    `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
+    from the run-to-run spread of both setups over the seeds; kept remedies are then combined one
+    at a time, each kept only if it still adds a gain beyond noise. Your data, model and files are
     never changed; with `out`, the fixed model, `fix.md` and `fix.json` are written there.
 
     Args:
@@ -129,9 +131,12 @@ def fix(
         seed: First seed; variants use `seed, seed + 1, ...`. Defaults to 0.
         report: A diagnosis of this setup to start from (skips diagnosing again). Defaults to None.
         remedies: Remedy ids to restrict the search to. Defaults to None (all that treat a finding).
+        grids: Strengths to search instead of a remedy's own grid, by remedy id, weakest first,
+            e.g. `{"l2_penalty": (1e-5, 1e-4)}`. Defaults to None.
         min_gain: Smallest gain that counts: accuracy points, or a fraction of the validation loss
             for regression. Defaults to 0.01.
-        noise_factor: How many run-to-run standard deviations a gain must exceed. Defaults to 2.0.
+        noise_factor: How many standard errors of the difference a gain must exceed.
+            Defaults to 2.0.
         progress: Optional callable told what is being tried.
 
     Returns:
@@ -147,6 +152,10 @@ def fix(
     if noise_factor < 0:
         raise SetupError(f"noise_factor must be >= 0. Received: noise_factor={noise_factor}")
     allowed = _resolve_remedies(remedies)
+    grids = {k: tuple(v) for k, v in (grids or {}).items()}
+    _resolve_remedies(grids)
+    if any(not v for v in grids.values()):
+        raise SetupError(f"every grid needs at least one strength. Received: grids={grids}")
     budget_name = get_budget(budget).name
     say = progress or (lambda message: None)
     diagnose_seconds = 0.0
@@ -158,7 +167,7 @@ def fix(
         report = diagnose(setup=setup, budget=budget_name, seed=seed)
         diagnose_seconds = time.perf_counter() - t0
     seeds = tuple(seed + i for i in range(SEEDS[budget_name]))
-    search = _Search(setup, seeds, min_gain, noise_factor, say)
+    search = _Search(setup, seeds, min_gain, noise_factor, say, grids)
     say("training your setup as given")
     baseline = search.score(setup)
     search.baseline = baseline
@@ -210,12 +219,14 @@ class _Search:
     """The bookkeeping of one fix: scores every variant and records each decision."""
 
     def __init__(self, setup: Setup, seeds: tuple[int, ...], min_gain: float,
-                 noise_factor: float, say: Callable[[str], None]) -> None:
+                 noise_factor: float, say: Callable[[str], None],
+                 grids: Mapping[str, tuple[Any, ...]]) -> None:
         self.setup = setup
         self.seeds = seeds
         self.min_gain = min_gain
         self.noise_factor = noise_factor
         self.say = say
+        self.grids = grids
         self.user_loss = original_loss(setup)
         self.editable = is_editable(probe_model(setup))
         self.baseline: Scores | None = None
@@ -226,11 +237,16 @@ class _Search:
         return train_and_score(setup, self.seeds, self.user_loss)
 
     def threshold(self, reference: Scores, candidate: Scores) -> float:
-        """The gain over `reference` that beats run-to-run noise."""
+        """The gain over `reference` that beats run-to-run noise.
+
+        `noise_factor` standard errors of the difference of the two means (each mean over the
+        same seeds), and never less than `min_gain`.
+        """
         floor = self.min_gain
         if self.setup.task.kind == "regression" and math.isfinite(reference.mean):
             floor = self.min_gain * abs(reference.mean)
-        return max(floor, self.noise_factor * max(reference.noise, candidate.noise))
+        spread = math.sqrt((reference.noise ** 2 + candidate.noise ** 2) / len(self.seeds))
+        return max(floor, self.noise_factor * spread)
 
     def _record(self, change: Change, scores: Scores | None, reference: Scores, status: str,
                 reason: str, stage: str) -> dict[str, Any]:
@@ -269,8 +285,11 @@ class _Search:
                     kept.append(best)
         return kept
 
+    def _strengths(self, remedy: Remedy, finding: Finding) -> tuple[Any, ...]:
+        return self.grids.get(remedy.id) or remedy.strengths(self.setup, finding)
+
     def _advise(self, remedy: Remedy, finding: Finding) -> None:
-        strength = remedy.strengths(self.setup, finding)[0]
+        strength = self._strengths(remedy, finding)[0]
         self.advice.append({
             "remedy": remedy.id,
             "finding": finding.id,
@@ -282,7 +301,7 @@ class _Search:
     def _search_grid(self, remedy: Remedy, finding: Finding):
         baseline = self.baseline
         best: tuple[Change, Scores, dict] | None = None
-        for strength in remedy.strengths(self.setup, finding):
+        for strength in self._strengths(remedy, finding):
             change = Change(remedy, finding, strength)
             self.say(f"trying {change.label} for {finding.id}")
             try:
@@ -303,12 +322,11 @@ class _Search:
                 best = (change, scores, trial)
                 continue
             trial["reason"] = f"weaker than {best[0].label}"
-            if best[1].mean - scores.mean > self.threshold(best[1], scores):
+            if remedy.ordered_grid and best[1].mean - scores.mean > self.threshold(best[1], scores):
                 trial["reason"] = (f"over-strong: validation score fell "
                                    f"{best[1].mean - scores.mean:.4f} below {best[0].label}; "
                                    "stopped strengthening")
-                if remedy.ordered_grid:
-                    break
+                break
         if best is None:
             return None
         change, scores, trial = best

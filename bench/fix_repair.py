@@ -1,0 +1,172 @@
+"""The repair benchmark: does `fitdoctor fix` bring each faulty setup back to its healthy twin?
+
+For every `bench/cases/*.py` with a non-empty `EXPECTED` and a `TWIN = "healthy_case.py"`, it
+runs `fitdoctor.fix` on the faulty setup and trains the twin over the same seeds, then prints
+before / after / twin validation accuracy (validation loss for regression), whether the fixed
+setup is within 3 points of the twin (for regression: a validation loss at most 3 % above the
+twin's), what was applied, and the fix's wall time divided by one plain fit of the faulty setup.
+It also runs `fix` on every healthy case (`EXPECTED = []`) to show it comes out unchanged or
+better, never worse.
+
+Writes `bench/out/fix_repair.md` and `bench/out/fix_repair.json`.
+
+Usage:
+    python bench/fix_repair.py                      # every case, budget "standard"
+    python bench/fix_repair.py --only lr_too --budget quick
+    python bench/fix_repair.py --no-healthy
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+HERE = Path(__file__).resolve().parent
+CASES_DIR = HERE / "cases"
+OUT_DIR = HERE / "out"
+WITHIN_PP = 0.03
+
+
+def declared(path: Path) -> dict[str, Any]:
+    """The `EXPECTED` and `TWIN` literals of a case file, read without running it."""
+    values: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            name = getattr(node.targets[0], "id", None)
+            if name in ("EXPECTED", "TWIN"):
+                values[name] = ast.literal_eval(node.value)
+    return values
+
+
+def within(after: dict[str, Any], twin: dict[str, Any], regression: bool) -> bool:
+    """Whether the fixed setup is as good as the twin, give or take 3 points (3 % for loss)."""
+    if regression:
+        return after["val_loss"] <= twin["val_loss"] * (1 + WITHIN_PP)
+    return after["val_accuracy"] >= twin["val_accuracy"] - WITHIN_PP
+
+
+def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
+    import fitdoctor
+    from fitdoctor.fix.evaluate import original_loss, train_and_score
+
+    info = declared(path)
+    setup = fitdoctor.load_setup(path, seed=seed)
+    start = time.perf_counter()
+    result = fitdoctor.fix(setup=setup, budget=budget, seed=seed,
+                           out=OUT_DIR / "fixes" / path.stem)
+    seconds = time.perf_counter() - start
+    row: dict[str, Any] = {
+        "case": path.stem,
+        "expected": info.get("EXPECTED", []),
+        "diagnosis": result.report.ids(),
+        "regression": setup.task.kind == "regression",
+        "before": dict(result.before),
+        "after": dict(result.after),
+        "applied": list(result.applied),
+        "fix_seconds": round(seconds, 1),
+        "plain_fit_seconds": result.timings["plain_fit"],
+    }
+    row["fix_over_fit"] = round(seconds / max(row["plain_fit_seconds"], 1e-9), 1)
+    twin_name = info.get("TWIN")
+    if twin_name and (CASES_DIR / twin_name).exists():
+        twin_setup = fitdoctor.load_setup(CASES_DIR / twin_name, seed=seed)
+        twin = train_and_score(twin_setup, result.seeds, original_loss(twin_setup))
+        row["twin"] = twin.summary()
+        row["within"] = within(row["after"], row["twin"], row["regression"])
+    else:
+        score_key = "val_loss" if row["regression"] else "val_accuracy"
+        better = (row["after"][score_key] <= row["before"][score_key] if row["regression"]
+                  else row["after"][score_key] >= row["before"][score_key])
+        row["not_worse"] = bool(better)
+    return row
+
+
+def _fmt(value: Any, regression: bool) -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    return f"{value:.4g}" if regression else f"{value:.1%}"
+
+
+def markdown(rows: list[dict[str, Any]], budget: str) -> str:
+    faulty = [r for r in rows if "twin" in r]
+    healthy = [r for r in rows if "not_worse" in r]
+    lines = [f"Budget `{budget}`. Score: val accuracy (val loss for regression).", "",
+             "| case | diagnosis | before | after | twin | within 3 pp | applied "
+             "| fix time / fit |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in faulty:
+        key = "val_loss" if r["regression"] else "val_accuracy"
+        lines.append(
+            f"| {r['case']} | {', '.join(r['diagnosis'][:3]) or '–'} | "
+            f"{_fmt(r['before'][key], r['regression'])} | "
+            f"{_fmt(r['after'][key], r['regression'])} | "
+            f"{_fmt(r['twin'][key], r['regression'])} | {'yes' if r['within'] else 'no'} | "
+            f"{', '.join(r['applied']) or '–'} | {r['fix_over_fit']}x |"
+        )
+    for r in healthy:
+        key = "val_loss" if r["regression"] else "val_accuracy"
+        lines.append(
+            f"| {r['case']} (healthy) | {', '.join(r['diagnosis'][:3]) or '–'} | "
+            f"{_fmt(r['before'][key], r['regression'])} | "
+            f"{_fmt(r['after'][key], r['regression'])} | "
+            f"– | {'not worse' if r['not_worse'] else 'WORSE'} | "
+            f"{', '.join(r['applied']) or '–'} | {r['fix_over_fit']}x |"
+        )
+    if faulty:
+        hit = sum(r["within"] for r in faulty)
+        lines += ["", f"Faulty setups within 3 pp of their twin after fix: {hit}/{len(faulty)} "
+                      f"({hit / len(faulty):.0%})."]
+    if healthy:
+        ok = sum(r["not_worse"] for r in healthy)
+        lines.append(f"Healthy setups unchanged or better: {ok}/{len(healthy)}.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", default="standard")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only cases whose name contains this (repeatable)")
+    parser.add_argument("--no-healthy", action="store_true", help="skip the healthy cases")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    rows, failures = [], []
+    for path in sorted(CASES_DIR.glob("*.py")):
+        info = declared(path)
+        if "EXPECTED" not in info or (args.only and not any(o in path.stem for o in args.only)):
+            continue
+        if not info["EXPECTED"] and args.no_healthy:
+            continue
+        if info["EXPECTED"] and not info.get("TWIN"):
+            continue
+        print(f"· {path.stem}", file=sys.stderr, flush=True)
+        try:
+            rows.append(run_case(path, args.budget, args.seed))
+        except Exception:
+            failures.append(path.stem)
+            traceback.print_exc()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    text = markdown(rows, args.budget)
+    (OUT_DIR / "fix_repair.md").write_text(text, encoding="utf-8")
+    (OUT_DIR / "fix_repair.json").write_text(json.dumps(rows, indent=2, default=str) + "\n",
+                                             encoding="utf-8")
+    print(text)
+    if failures:
+        print(f"failed: {', '.join(failures)}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""`fitdoctor.fix` and `fitdoctor fix`: remedies kept only when they beat noise, outputs written."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from typer.testing import CliRunner
+
+import fitdoctor
+from fitdoctor.cli import app
+from fitdoctor.findings import Finding, Report
+from fitdoctor.fix.evaluate import accuracy
+
+
+def _mlp(lr: float = 1e-3, optimizer: str = "adam"):
+    def build():
+        model = keras.Sequential([
+            keras.Input(shape=(64,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
+        opt = keras.optimizers.Adam(lr) if optimizer == "adam" else keras.optimizers.SGD(lr)
+        model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    """600 digits rows, raw 0-16 pixels, split 2:1 stratified."""
+    data = load_digits()
+    x, y = data.data[:600].astype("float32"), data.target[:600]
+    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=200, random_state=0, stratify=y)
+    return (x_tr, y_tr), (x_val, y_val)
+
+
+def _report(*findings: Finding) -> Report:
+    return Report(findings=findings)
+
+
+def test_fix_standardizes_unscaled_inputs_and_writes_outputs(small_digits, tmp_path):
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
+                                        {"epochs": 8, "batch_size": 32})
+    report = fitdoctor.diagnose(setup=setup, budget="quick", checks=["unscaled_inputs"])
+    assert report.ids() == ["unscaled_inputs"]
+    before_arrays = x.copy()
+    result = fitdoctor.fix(setup=setup, report=report, out=tmp_path, budget="quick")
+    assert result.applied == ("standardize_inputs",)
+    assert result.after["val_accuracy"] > result.before["val_accuracy"] + 0.3
+    assert np.array_equal(x, before_arrays)
+    data = json.loads((tmp_path / "fix.json").read_text())
+    assert data["applied"] == ["standardize_inputs"]
+    assert set(data["before"]) >= {"val_accuracy", "val_loss"}
+    assert data["remedies"][0]["status"] == "accepted"
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    pred = keras.ops.convert_to_numpy(model(val[0]))
+    assert accuracy(pred, val[1], setup.task) == pytest.approx(
+        result.after["per_seed"]["val_accuracy"][0])
+    assert "keras.layers.Normalization" in (tmp_path / "fix.md").read_text()
+
+
+def test_remedy_that_hurts_is_rejected(small_digits, tmp_path):
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(), (x / 16, y), (val[0] / 16, val[1]),
+                                        {"epochs": 8, "batch_size": 32})
+    harmful = Finding("lr_too_low", "warning", "lr too low", {"suggested_lr": 5.0})
+    result = fitdoctor.fix(setup=setup, report=_report(harmful), out=tmp_path, budget="quick")
+    assert result.applied == ()
+    assert result.after == result.before
+    (trial,) = result.rejected
+    assert trial["remedy"] == "learning_rate" and trial["strength"] == 5.0
+    assert trial["gain"] < 0 and "worse" in trial["reason"]
+    text = (tmp_path / "fix.md").read_text()
+    assert "No change beat run-to-run noise" in text and "`learning_rate`" in text
+
+
+@pytest.mark.slow
+def test_over_strong_setting_stops_the_grid_search(small_digits):
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(), (x / 16, y), (val[0] / 16, val[1]),
+                                        {"epochs": 6, "batch_size": 32})
+    overfit = Finding("overfitting", "warning", "overfits")
+    result = fitdoctor.fix(setup=setup, report=_report(overfit), budget="quick",
+                           remedies=["l2_penalty"], grids={"l2_penalty": (1e-5, 3.0, 10.0)})
+    assert [t["strength"] for t in result.trials] == [1e-5, 3.0]
+    assert result.trials[1]["reason"].startswith("over-strong")
+    assert "l2_penalty(3.0)" not in result.applied
+
+
+def test_healthy_setup_comes_out_unchanged(healthy_setup, tmp_path):
+    result = fitdoctor.fix(setup=healthy_setup, report=_report(), out=tmp_path, budget="quick")
+    assert result.applied == () and result.trials == ()
+    assert result.after == result.before and result.before["val_accuracy"] > 0.9
+    assert len(result.seeds) == 2 and result.threshold >= 0.01
+    assert keras.saving.load_model(tmp_path / "model.keras") is not None
+
+
+def test_subclassed_model_gets_the_change_as_advice(small_digits, tmp_path):
+    class Tiny(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(16, activation="relu")
+            self.out = keras.layers.Dense(10, activation="softmax")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    def build():
+        model = Tiny()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(build, (x / 16, y), (val[0] / 16, val[1]), {"epochs": 2})
+    overfit = Finding("overfitting", "warning", "overfits")
+    result = fitdoctor.fix(setup=setup, report=_report(overfit), out=tmp_path,
+                           remedies=["l2_penalty"])
+    (advice,) = result.advice
+    assert advice["remedy"] == "l2_penalty" and "subclassed" in advice["reason"]
+    assert "kernel_regularizer" in advice["code"]
+    assert "could not make itself" in (tmp_path / "fix.md").read_text()
+
+
+def test_fix_rejects_bad_arguments(healthy_setup):
+    with pytest.raises(fitdoctor.SetupError, match="unknown remedy"):
+        fitdoctor.fix(setup=healthy_setup, report=_report(), remedies=["nope"])
+    with pytest.raises(fitdoctor.SetupError, match="min_gain must be >= 0. Received"):
+        fitdoctor.fix(setup=healthy_setup, report=_report(), min_gain=-1)
+    with pytest.raises(fitdoctor.SetupError, match="needs build_model"):
+        fitdoctor.fix()
+
+
+def test_cli_fix_missing_setup_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(app, ["fix", str(tmp_path / "nope.py"), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "setup file not found" in result.output
+
+
+SETUP_FILE = textwrap.dedent('''
+    import keras
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+
+
+    def load_data():
+        x, y = load_iris(return_X_y=True)
+        x_tr, x_val, y_tr, y_val = train_test_split(x * 100, y, test_size=0.3, random_state=0,
+                                                    stratify=y)
+        return (x_tr.astype("float32"), y_tr), (x_val.astype("float32"), y_val)
+
+
+    def build_model():
+        model = keras.Sequential([keras.Input(shape=(4,)),
+                                  keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.SGD(0.05),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+
+    FIT = {"epochs": 20, "batch_size": 16}
+''')
+
+
+@pytest.mark.slow
+def test_cli_fix_end_to_end(tmp_path):
+    """Unscaled iris (features x100): diagnose names it, fix standardizes, files are written."""
+    setup_file = tmp_path / "iris_raw.py"
+    setup_file.write_text(SETUP_FILE)
+    original = setup_file.read_text()
+    out = tmp_path / "fixed"
+    result = CliRunner().invoke(app, ["fix", str(setup_file), "--out", str(out), "--budget",
+                                      "quick", "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert "unscaled_inputs" in data["diagnosis"]
+    assert "standardize_inputs" in data["applied"]
+    assert data["after"]["val_accuracy"] > data["before"]["val_accuracy"]
+    assert sorted(p.name for p in out.iterdir()) == ["fix.json", "fix.md", "model.keras"]
+    assert setup_file.read_text() == original
+
+
+CATSDOGS = Path(__file__).parent / "data" / "catsdogs"
+
+
+def _photos(folder: Path, size: int = 32):
+    import tensorflow as tf
+
+    xs, ys = [], []
+    for label, name in enumerate(("cats", "dogs")):
+        for path in sorted((folder / name).glob("*.jpg")):
+            image = tf.io.decode_jpeg(tf.io.read_file(str(path)), channels=3)
+            xs.append(tf.image.resize(image, (size, size)).numpy())
+            ys.append(label)
+    return np.stack(xs).astype("float32") / 255.0, np.asarray(ys)
+
+
+def _cnn():
+    model = keras.Sequential([
+        keras.Input(shape=(32, 32, 3)),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.slow
+def test_over_strong_augmentation_on_real_photos_is_rejected(tmp_path):
+    """300 cat/dog photos: augmentation at strength 0.9 wrecks them and is never kept."""
+    setup = fitdoctor.Setup.from_arrays(_cnn, _photos(CATSDOGS / "train"),
+                                        _photos(CATSDOGS / "val"), {"epochs": 15})
+    overfit = Finding("overfitting", "warning", "overfits")
+    result = fitdoctor.fix(setup=setup, report=_report(overfit), out=tmp_path, budget="quick",
+                           remedies=["image_augmentation"],
+                           grids={"image_augmentation": (0.05, 0.9)})
+    strengths = {t["strength"]: t for t in result.trials}
+    assert set(strengths) == {0.05, 0.9}
+    assert strengths[0.9]["status"] == "rejected"
+    assert strengths[0.9]["val_accuracy"] < strengths[0.05]["val_accuracy"]
+    assert "image_augmentation(0.9)" not in result.applied
+    assert result.after["val_accuracy"] >= result.before["val_accuracy"]
