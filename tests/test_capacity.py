@@ -22,7 +22,7 @@ def xor_images(n: int = 400, seed: int = 0):
     a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
     x[:, :4, :4, 0] += a[:, None, None]
     x[:, 4:, 4:, 0] += b[:, None, None]
-    y = (a ^ b)[:, None]  # (n, 1) binary labels
+    y = a ^ b  # (n,) binary labels; the tabular cases below use (n, 1)
     return (x[:300], y[:300]), (x[300:], y[300:])
 
 

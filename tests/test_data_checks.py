@@ -1,5 +1,5 @@
 """The data audit: each check fires on real data with its fault injected and stays silent on a
-healthy twin. Data: scikit-learn's digits, breast cancer and wine; cats/dogs photos in tests/data."""
+healthy twin. Data: scikit-learn's digits, breast cancer and wine; cats/dogs in tests/data."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.model_selection import train_test_split
 
 import fitdoctor
+from fitdoctor.budget import get_budget
 from fitdoctor.checks.insufficient_data import InsufficientData
 from fitdoctor.evidence import Evidence
-from fitdoctor.budget import get_budget
 
 from .conftest import dense_classifier
 
@@ -155,6 +155,10 @@ def test_unscaled_inputs_silent_on_photos_with_rescaling_or_in_0_1(photos):
     scaled = fitdoctor.Setup.from_arrays(_tiny_cnn(False), (x / 255, y), (xv / 255, yv),
                                          {"epochs": 1})
     assert problems(scaled, "unscaled_inputs") == []
+    mean, std = x.mean(), x.std()
+    standardized_photos = fitdoctor.Setup.from_arrays(
+        _tiny_cnn(False), ((x - mean) / std, y), ((xv - mean) / std, yv), {"epochs": 1})
+    assert problems(standardized_photos, "unscaled_inputs") == []
 
 
 # class_imbalance ------------------------------------------------------------------------------

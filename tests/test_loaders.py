@@ -51,7 +51,8 @@ def test_parquet_with_a_validation_file(tmp_path):
     ("", "y", "is empty"),
     ("a,b,y\n1,2,0\n3,4,1\n", "label", "has no column 'label'"),
     ("a,b,y\n1,2,0\n3,4,0\n5,6,0\n", "y", "single value"),
-    ("a,b,y\n1,2,0\n3,x7,1\n5,6,0\n", "y", "column 'b' mixes numbers and text (row 1"),
+    ("a,b,y\n" + "1,2,0\n3,4,1\n" * 5 + "3,x7,1\n", "y",
+     "column 'b' mixes numbers and text (row 10"),
     ("a,b,y\n1,2,0\n3,4,\n", "y", "is empty in 1 row"),
 ])
 def test_bad_tables_give_one_line_errors(tmp_path, content, target, message):
@@ -69,6 +70,15 @@ def write_images(folder, classes=("cat", "dog"), n=6, size=(20, 24)):
         for i in range(n):
             pixels = rng.integers(0, 120, size=(*size, 3)) + 100 * c
             Image.fromarray(pixels.astype("uint8")).save(folder / name / f"{i}.png")
+
+
+def test_a_code_column_of_numbers_and_text_is_a_category(tmp_path):
+    frame = iris_frame()
+    frame["ticket"] = np.where(frame.index % 3 == 0, "A/5 " + frame.index.astype(str),
+                               (1000 + frame.index).astype(str))
+    frame.to_csv(tmp_path / "iris.csv", index=False)
+    setup = setup_from_table(tmp_path / "iris.csv", "species", fit={"epochs": 1})
+    assert "ticket" in setup.feature_names  # more than 20 codes: one ordinal column
 
 
 def test_image_folder_reads_resizes_and_builds_a_cnn(tmp_path):
@@ -104,7 +114,7 @@ def test_cli_bad_data_exits_2_with_one_line(tmp_path, args, message):
     (tmp_path / "empty.csv").write_text("")
     (tmp_path / "ok.csv").write_text("a,y\n1,0\n2,1\n")
     (tmp_path / "one.csv").write_text("a,y\n1,0\n2,0\n")
-    (tmp_path / "mixed.csv").write_text("a,y\n1,0\n2,1\n3,0\nfoo,1\n")
+    (tmp_path / "mixed.csv").write_text("a,y\n" + "1,0\n2,1\n" * 5 + "foo,1\n")
     write_images(tmp_path / "imgs", n=2)
     (tmp_path / "imgs" / "dog" / "bad.jpg").write_bytes(b"\x00\x01")
     result = CliRunner().invoke(app, ["diagnose", *[a.format(tmp=tmp_path) for a in args]])

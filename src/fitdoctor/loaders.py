@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: Categorical columns with more categories than this are ordinal-encoded instead of one-hot.
 MAX_ONE_HOT = 20
+#: A text column whose values are at least this share numbers is a mixed-type error.
+MIXED_SHARE = 0.9
 #: File suffixes read as images.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 #: `fit` arguments for setups built from data files.
@@ -51,7 +53,11 @@ def read_table(path: str | Path) -> Any:
 
 
 def _check_mixed(frame: Any, path: Path) -> None:
-    """Reject text columns whose values are mostly numbers: a typo or a missing-value marker."""
+    """Reject text columns whose values are numbers but for a few: a typo or a missing marker.
+
+    Columns that are at least `MIXED_SHARE` numbers are errors; columns with fewer numbers
+    (codes such as Titanic's tickets, `"A/5 21171"` beside `"113803"`) are categories.
+    """
     import pandas as pd
 
     for column in frame.columns:
@@ -63,7 +69,7 @@ def _check_mixed(frame: Any, path: Path) -> None:
             continue
         as_number = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
         numeric = as_number.notna()
-        if 0.5 <= numeric.mean() < 1:
+        if MIXED_SHARE <= numeric.mean() < 1:
             row = present.index[~numeric.to_numpy()][0]
             raise DataError(
                 f"{path}: column {column!r} mixes numbers and text (row {row} holds "

@@ -173,12 +173,6 @@ class Setup:
     search_space: Mapping[str, Any] | None = None
     feature_names: tuple[str, ...] | None = None
 
-    def feature_name(self, index: int) -> str:
-        """The name of feature column `index`: the DataFrame column, else `x[index]`."""
-        if self.feature_names is not None and index < len(self.feature_names):
-            return self.feature_names[index]
-        return f"x[{index}]"
-
     @property
     def epochs(self) -> int:
         return int(self.fit.get("epochs", 1))

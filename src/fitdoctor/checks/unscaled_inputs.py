@@ -21,9 +21,10 @@ class UnscaledInputs(Check):
         "Measures each feature's 1st and 99th percentile on a training sample. Inputs are "
         "unscaled when the largest typical magnitude (max over features of |p1| and |p99|) is at "
         "least `max_abs_value`, or when the widest feature range is `max_range_ratio` times the "
-        "median feature range; images whose pixels go above `pixel_max` are taken to be raw "
-        "0-255 values. Large inputs saturate activations and force tiny learning rates, so "
-        "training stalls or diverges: critical for raw pixels or magnitudes of at least "
+        "median feature range (tables only); non-negative images whose pixels go above "
+        "`pixel_max` are taken to be raw pixel values. Large inputs saturate activations and "
+        "force tiny learning rates, so training stalls or diverges: critical for pixels above "
+        "100 (0-255 images) or magnitudes of at least "
         "`critical_abs_value`, a warning otherwise. Silent when a Normalization, Rescaling or "
         "BatchNormalization layer comes before the model's first weighted layer."
     )
@@ -65,15 +66,13 @@ class UnscaledInputs(Check):
             return []
         magnitude = np.maximum(np.abs(stats.p01), np.abs(stats.p99))
         ranges = stats.p99 - stats.p01
-        if stats.image:
-            top = float(np.nanmax(stats.maximum))
-            if top <= self.pixel_max:
-                return []
+        top, bottom = float(np.nanmax(stats.maximum)), float(np.nanmin(stats.minimum))
+        if stats.image and bottom >= 0 and top > self.pixel_max:
             return [self.finding(
-                "critical",
-                f"pixel values run from {float(np.nanmin(stats.minimum)):g} to {top:g}: raw "
-                "0-255 pixels go into the model unscaled",
-                {"pixel_min": float(np.nanmin(stats.minimum)), "pixel_max": top,
+                "critical" if top > 100 else "warning",
+                f"pixel values run from {bottom:g} to {top:g}: raw pixel values go into the "
+                "model unscaled",
+                {"pixel_min": bottom, "pixel_max": top,
                  "mean_pixel": float(np.nanmean(stats.mean)), **stats.sample_note()},
                 "Rescale pixels to [0, 1] inside the model with a Rescaling layer, so saved "
                 "models scale their own inputs.",
@@ -87,7 +86,8 @@ class UnscaledInputs(Check):
         positive = ranges[ranges > 0]
         median_range = float(np.median(positive)) if positive.size else 0.0
         ratio = float(ranges.max() / median_range) if median_range > 0 else 0.0
-        if magnitude[worst] < self.max_abs_value and ratio < self.max_range_ratio:
+        spread_out = ratio >= self.max_range_ratio and not stats.image  # pixels share a scale
+        if magnitude[worst] < self.max_abs_value and not spread_out:
             return []
         order = np.argsort(-magnitude)[:5]
         shown = {

@@ -20,7 +20,17 @@ _AFFINE_KINDS = frozenset({
 
 @dataclasses.dataclass(frozen=True)
 class LayerInfo:
-    """One layer as the checks see it."""
+    """One layer as the checks see it.
+
+    Args:
+        name: Layer name; `kind`: its class name (`"Dense"`, `"Conv2D"`, `"Dropout"`, ...).
+        activation: Activation name (`"linear"` for none on Dense/Conv, `""` for layers without
+            one, such as Dropout or Flatten).
+        units: Units or filters, where the layer has them.
+        params: Trainable parameters; `rate`: the dropout rate, where the layer has one.
+        has_regularizer: Whether it has a kernel, bias or activity regularizer.
+        inbound: Names of the layers feeding it (empty for inputs or when unreadable).
+    """
 
     name: str
     kind: str

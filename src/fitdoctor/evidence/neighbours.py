@@ -2,8 +2,9 @@
 
 Rows are read through `table_view`, imputed with the training median and scaled robustly
 (median, and interquartile range / 1.349, falling back to the standard deviation; no scale
-below a tenth of the median scale), so a feature in thousands does not drown the others. Distances are computed on seeded samples of at most
-`MAX_NEIGHBOUR_ROWS` training and validation rows.
+below a tenth of the median scale), so a feature in thousands does not drown the others.
+Distances are computed on seeded samples of at most `MAX_NEIGHBOUR_ROWS` training and
+validation rows.
 """
 
 from __future__ import annotations

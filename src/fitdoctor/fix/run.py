@@ -318,7 +318,7 @@ class _Search:
             trial = self._record(change, scores, baseline, "rejected", "", "alone")
             if best is None or scores.mean > best[1].mean:
                 if best is not None:
-                    best[2]["reason"] = f"a stronger setting ({change.strength}) scored higher"
+                    best[2]["reason"] = f"{change.label} scored higher"
                 best = (change, scores, trial)
                 continue
             trial["reason"] = f"weaker than {best[0].label}"
