@@ -30,7 +30,7 @@ def render() -> str:
     """The catalogue as Markdown."""
     parts = [_HEADER]
     by_category: dict[str, list] = {}
-    for cls in registered_checks().values():
+    for cls in sorted(registered_checks().values(), key=lambda c: c.id):
         by_category.setdefault(cls.category, []).append(cls)
     for category in ("data", "model", "training"):
         checks = by_category.pop(category, [])

@@ -18,6 +18,7 @@ class BatchTooSmall(Check):
     category = "training"
     role = Role.CAUSE
     rank = 40
+    explains = ("underfitting",)
     requires = ("probe_run",)
     description = """
     The `Monitor` measures gradient noise at the user's batch size: on a fixed sample of

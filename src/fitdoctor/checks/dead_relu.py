@@ -14,6 +14,7 @@ class DeadRelu(Check):
     category = "training"
     role = Role.CAUSE
     rank = 35
+    explains = ("underfitting", "baseline_beats_model")
     requires = ("probe_run",)
     description = """
     The `Monitor` runs the model on a fixed sample of training rows at a few batches per epoch

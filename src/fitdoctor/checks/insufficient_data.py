@@ -14,7 +14,9 @@ class InsufficientData(Check):
         "Counts training rows per class (classification) and per trainable parameter. Fewer "
         "than `min_per_class` rows in some class is a warning on its own. When a learning "
         "curve was measured (validation score against training-set size), a curve still rising "
-        "by at least `min_curve_gain` over its last step is a warning too: more data would "
+        "by at least `min_curve_gain` accuracy points (classification) or whose loss still "
+        "falls by at least `min_loss_gain` of its value (regression) over its last step is a "
+        "warning too: more data would "
         "still help, so the model is limited by data, not by capacity or optimisation. For "
         "regression without a curve, fewer than `min_rows` training rows is a warning."
     )
@@ -22,21 +24,24 @@ class InsufficientData(Check):
     rank = 55
 
     def __init__(self, *, min_per_class: int = 20, min_curve_gain: float = 0.05,
-                 min_rows: int = 100) -> None:
+                 min_loss_gain: float = 0.15, min_rows: int = 100) -> None:
         """Args:
         min_per_class: Rows in the rarest class below which data is too few. Defaults to 20.
         min_curve_gain: Last-step gain of the learning curve's validation score that counts
-            as still rising (accuracy points, or relative loss decrease). Defaults to 0.05.
+            as still rising, in accuracy points. Defaults to 0.05.
+        min_loss_gain: Relative decrease of the validation loss over the curve's last step
+            (its training set doubles) that counts as still falling. Defaults to 0.15.
         min_rows: Training rows below which a regression set is too small. Defaults to 100.
         """
-        if min_per_class < 1 or min_rows < 1 or min_curve_gain <= 0:
+        if min_per_class < 1 or min_rows < 1 or min_curve_gain <= 0 or min_loss_gain <= 0:
             raise ValueError(
                 "min_per_class and min_rows must be >= 1 and min_curve_gain > 0. Received: "
                 f"min_per_class={min_per_class}, min_rows={min_rows}, "
-                f"min_curve_gain={min_curve_gain}"
+                f"min_curve_gain={min_curve_gain}, min_loss_gain={min_loss_gain}"
             )
         self.min_per_class, self.min_curve_gain = min_per_class, min_curve_gain
         self.min_rows = min_rows
+        self.min_loss_gain = min_loss_gain
 
     def _curve(self, evidence: Evidence) -> dict | None:
         """Last-step gain of the learning curve, when the learning-curve probe exists and ran."""
@@ -57,6 +62,7 @@ class InsufficientData(Check):
             gain = (prev - last) / abs(prev) if prev else 0.0
         rising = bool(getattr(curve, "still_rising", gain > 0))
         return {"sizes": sizes, "val_scores": [round(s, 4) for s in scores],
+                "higher_is_better": higher_better,
                 "last_step_gain": round(gain, 4), "still_rising": rising}
 
     def run(self, evidence: Evidence) -> list[Finding]:
@@ -79,7 +85,8 @@ class InsufficientData(Check):
         curve = self._curve(evidence)
         if curve is not None:
             facts["learning_curve"] = curve
-            if curve["still_rising"] and curve["last_step_gain"] >= self.min_curve_gain:
+            needed = self.min_curve_gain if curve["higher_is_better"] else self.min_loss_gain
+            if curve["still_rising"] and curve["last_step_gain"] >= needed:
                 reasons.append(
                     f"validation score still rises by {curve['last_step_gain']:.3f} on the "
                     "learning curve's last step"

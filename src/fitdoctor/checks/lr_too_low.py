@@ -18,6 +18,7 @@ class LrTooLow(Check):
     category = "training"
     role = Role.CAUSE
     rank = 6
+    explains = ("underfitting", "baseline_beats_model")
     requires = ("probe_run", "lr_range")
     description = """
     Three measurements must agree. The probe run converges slowly: the last epoch's training

@@ -21,7 +21,7 @@ class MissingValues(Check):
     )
     category = "data"
     rank = 5
-    explains = ("nan_loss",)
+    explains = ("nan_loss", "exploding_gradients", "underfitting")
 
     def __init__(self, *, max_columns_shown: int = 10) -> None:
         """Args:

@@ -122,8 +122,9 @@ class Overfitting(Check):
     than `min_gap` (0.10 accuracy points) and by more than after the first epoch. Regression is
     judged on the validation-loss rise alone, because irreducible noise keeps validation loss
     above training loss in a healthy fit. With several seeds (thorough budget) the gap must
-    also exceed `noise_factor` (2) times the seed spread of the validation accuracy. The finding reports parameters per training row and, when
-    measured, whether the learning curve says more data would help. Warning.
+    also exceed `noise_factor` (2) times the seed spread of the validation accuracy. The
+    finding reports parameters per training row and, when measured, whether the learning curve
+    says more data would help. Warning.
     """
 
     def __init__(self, *, min_val_loss_rise: float = 0.10, min_gap: float = 0.10,

@@ -15,6 +15,7 @@ class SaturatedActivations(Check):
     category = "training"
     role = Role.CAUSE
     rank = 36
+    explains = ("underfitting", "baseline_beats_model")
     requires = ("probe_run",)
     description = f"""
     The `Monitor` runs the model on a fixed sample of training rows at a few batches per epoch

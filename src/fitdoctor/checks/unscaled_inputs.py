@@ -29,7 +29,9 @@ class UnscaledInputs(Check):
         "BatchNormalization layer comes before the model's first weighted layer."
     )
     category = "data"
-    rank = 10
+    rank = 3
+    explains = ("lr_too_high", "nan_loss", "exploding_gradients", "dead_relu",
+                "saturated_activations", "underfitting", "baseline_beats_model")
 
     def __init__(self, *, max_abs_value: float = 10.0, max_range_ratio: float = 100.0,
                  pixel_max: float = 2.0, critical_abs_value: float = 1000.0) -> None:

@@ -18,6 +18,7 @@ class VanishingGradients(Check):
     category = "training"
     role = Role.CAUSE
     rank = 30
+    explains = ("underfitting", "baseline_beats_model")
     requires = ("probe_run",)
     description = """
     The `Monitor` measures, per Dense/Conv layer, the root-mean-square gradient entry on a fixed

@@ -341,10 +341,14 @@ class _Search:
         return None
 
     def combine(self, kept: list[tuple[Change, Scores, dict]]):
-        """Combine kept remedies greedily, best first; each must add a gain beyond noise."""
+        """Combine kept remedies greedily, causes first; each must add a gain beyond noise.
+
+        `kept` arrives in the diagnosis' rank order (remedies are tried finding by finding), so
+        the root cause's remedy is the base and symptom remedies must prove themselves on top
+        of it: standardizing unscaled inputs comes before a learning rate tuned to them.
+        """
         if not kept:
             return self.setup, self.baseline, []
-        kept = sorted(kept, key=lambda k: k[1].mean, reverse=True)
         selected = [kept[0][0]]
         current_setup, current = kept[0][0].apply(self.setup), kept[0][1]
         for change, _, trial in kept[1:]:
