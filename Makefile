@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench bench-tune docs screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 
 docs: $(STAMP)
 	$(BIN)/python -m fitdoctor.catalogue > docs/findings.md
@@ -33,11 +33,9 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) fitdoctor-demo .pytest_cache
 
-.PHONY: screenshot
 screenshot: $(STAMP)
 	$(BIN)/python scripts/screenshot.py --out fitdoctor-demo --png docs/report.png
 
-.PHONY: bench-tune
 bench-tune: $(STAMP)
 	$(BIN)/python -m pip install --quiet --target $(VENV)/bench-deps --no-deps keras-tuner kt-legacy
 	PYTHONPATH=$(VENV)/bench-deps $(BIN)/python bench/tune_compare.py --trials 12 --seeds 3

@@ -5,8 +5,8 @@ __version__ = "0.1.0"
 from fitdoctor.diagnose import diagnose  # noqa: E402
 from fitdoctor.errors import DataError, FitdoctorError, SetupError  # noqa: E402
 from fitdoctor.findings import Finding, Fix, Report, Severity  # noqa: E402
-from fitdoctor.monitor import Monitor  # noqa: E402
 from fitdoctor.fix import FixResult, fix  # noqa: E402
+from fitdoctor.monitor import Monitor  # noqa: E402
 from fitdoctor.setup import Setup, load_setup  # noqa: E402
 from fitdoctor.tune import TuneResult, tune  # noqa: E402
 

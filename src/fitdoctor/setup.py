@@ -269,9 +269,13 @@ def _peek_loss(build_model: Callable[..., Any]) -> Any:
     import keras
 
     if not isinstance(model, keras.Model):
-        raise SetupError(f"build_model() must return a keras.Model; received {type(model).__name__}")
+        raise SetupError(
+            f"build_model() must return a keras.Model; received {type(model).__name__}"
+        )
     if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
-        raise SetupError("build_model() returned an uncompiled model; call model.compile(...) in it")
+        raise SetupError(
+            "build_model() returned an uncompiled model; call model.compile(...) in it"
+        )
     return getattr(model, "loss", None)
 
 

@@ -80,7 +80,7 @@ class Check:
 
 
 def register(cls: type[Check]) -> type[Check]:
-    """Class decorator adding a check to the registry. A second check with the same id is an error."""
+    """Add a check class to the registry. A second check with the same id is an error."""
     if not cls.id or not cls.id.isidentifier() or cls.id != cls.id.lower():
         raise ValueError(f"check id must be snake_case; received {cls.id!r} on {cls.__name__}")
     if cls.id in _CHECKS and _CHECKS[cls.id] is not cls:

@@ -17,7 +17,6 @@ from fitdoctor.checks.base import Check, register
 from fitdoctor.evidence import Evidence
 from fitdoctor.findings import Finding, Role, Severity
 
-
 #: Gradient norm before any step above which the initialization, not the rate, is to blame
 #: (the default `max_grad_norm` of `exploding_gradients`).
 EXPLODED_AT_INIT = 1e3

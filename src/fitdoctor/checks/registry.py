@@ -1,27 +1,29 @@
 """Imports every check module so its `@register` runs. One line per check module."""
-from fitdoctor.checks import missing_values  # noqa: F401
-from fitdoctor.checks import unscaled_inputs  # noqa: F401
-from fitdoctor.checks import class_imbalance  # noqa: F401
-from fitdoctor.checks import label_noise  # noqa: F401
-from fitdoctor.checks import outliers  # noqa: F401
-from fitdoctor.checks import duplicate_samples  # noqa: F401
-from fitdoctor.checks import train_val_leakage  # noqa: F401
-from fitdoctor.checks import train_val_shift  # noqa: F401
-from fitdoctor.checks import irrelevant_features  # noqa: F401
-from fitdoctor.checks import insufficient_data  # noqa: F401
-from fitdoctor.checks import loss_output_mismatch  # noqa: F401
-from fitdoctor.checks import output_range_mismatch  # noqa: F401
-from fitdoctor.checks import no_nonlinearity  # noqa: F401
-from fitdoctor.checks import dropout_too_high  # noqa: F401
-from fitdoctor.checks import too_many_parameters  # noqa: F401
-from fitdoctor.checks import underfitting  # noqa: F401
-from fitdoctor.checks import overfitting  # noqa: F401
-from fitdoctor.checks import baseline_beats_model  # noqa: F401
-from fitdoctor.checks import nan_loss  # noqa: F401
-from fitdoctor.checks import exploding_gradients  # noqa: F401
-from fitdoctor.checks import vanishing_gradients  # noqa: F401
-from fitdoctor.checks import dead_relu  # noqa: F401
-from fitdoctor.checks import saturated_activations  # noqa: F401
-from fitdoctor.checks import lr_too_high  # noqa: F401
-from fitdoctor.checks import lr_too_low  # noqa: F401
-from fitdoctor.checks import batch_too_small  # noqa: F401
+from fitdoctor.checks import (
+    baseline_beats_model,  # noqa: F401
+    batch_too_small,  # noqa: F401
+    class_imbalance,  # noqa: F401
+    dead_relu,  # noqa: F401
+    dropout_too_high,  # noqa: F401
+    duplicate_samples,  # noqa: F401
+    exploding_gradients,  # noqa: F401
+    insufficient_data,  # noqa: F401
+    irrelevant_features,  # noqa: F401
+    label_noise,  # noqa: F401
+    loss_output_mismatch,  # noqa: F401
+    lr_too_high,  # noqa: F401
+    lr_too_low,  # noqa: F401
+    missing_values,  # noqa: F401
+    nan_loss,  # noqa: F401
+    no_nonlinearity,  # noqa: F401
+    outliers,  # noqa: F401
+    output_range_mismatch,  # noqa: F401
+    overfitting,  # noqa: F401
+    saturated_activations,  # noqa: F401
+    too_many_parameters,  # noqa: F401
+    train_val_leakage,  # noqa: F401
+    train_val_shift,  # noqa: F401
+    underfitting,  # noqa: F401
+    unscaled_inputs,  # noqa: F401
+    vanishing_gradients,  # noqa: F401
+)

@@ -1,8 +1,11 @@
 """The `fitdoctor` command line. One module per command; each registers itself on `app`."""
 
+from fitdoctor.cli import (  # noqa: F401,E402  (register commands)
+    demo,
+    diagnose,
+    fix,  # noqa: F401,E402
+    tune,  # noqa: F401,E402
+)
 from fitdoctor.cli.app import app, main
-from fitdoctor.cli import demo, diagnose  # noqa: F401,E402  (register commands)
-from fitdoctor.cli import tune  # noqa: F401,E402
-from fitdoctor.cli import fix  # noqa: F401,E402
 
 __all__ = ["app", "main"]

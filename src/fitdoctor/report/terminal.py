@@ -50,7 +50,9 @@ def render_finding(finding: Finding, position: int) -> Panel:
     return Panel(Group(*parts), title=title, title_align="left", border_style=style.split()[-1])
 
 
-def render_report(report: Report, console: Console | None = None, *, show_info: bool = True) -> None:
+def render_report(
+    report: Report, console: Console | None = None, *, show_info: bool = True
+) -> None:
     """Print a ranked report."""
     console = console or Console()
     s = report.setup
@@ -63,7 +65,9 @@ def render_report(report: Report, console: Console | None = None, *, show_info: 
         console.print("[dim]no validation data given: 20 % of the training rows were held out[/]")
     shown = [f for f in report.findings if show_info or f.is_problem]
     if not report.problems:
-        console.print("[bold green]No problems found:[/] nothing measured here is hurting training.")
+        console.print(
+            "[bold green]No problems found:[/] nothing measured here is hurting training."
+        )
     for i, finding in enumerate(shown, 1):
         console.print(render_finding(finding, i))
     total = report.timings.get("total")
