@@ -133,6 +133,15 @@ def markdown(rows: list[dict[str, Any]], budget: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write(rows: list[dict], budget: str) -> str:
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    text = markdown(rows, budget)
+    (OUT_DIR / "fix_repair.md").write_text(text, encoding="utf-8")
+    (OUT_DIR / "fix_repair.json").write_text(json.dumps(rows, indent=2, default=str) + "\n",
+                                             encoding="utf-8")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="standard")
@@ -143,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     rows, failures = [], []
+    text = _write(rows, args.budget)
     for path in sorted(CASES_DIR.glob("*.py")):
         info = declared(path)
         if "EXPECTED" not in info or (args.only and not any(o in path.stem for o in args.only)):
@@ -157,11 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:
             failures.append(path.stem)
             traceback.print_exc()
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    text = markdown(rows, args.budget)
-    (OUT_DIR / "fix_repair.md").write_text(text, encoding="utf-8")
-    (OUT_DIR / "fix_repair.json").write_text(json.dumps(rows, indent=2, default=str) + "\n",
-                                             encoding="utf-8")
+        text = _write(rows, args.budget)  # after every case: an interrupted run keeps its rows
     print(text)
     if failures:
         print(f"failed: {', '.join(failures)}", file=sys.stderr)

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import socket
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -99,20 +100,41 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         backend = optuna.storages.journal.JournalFileBackend(str(path))
         return optuna.storages.JournalStorage(backend)
     try:
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                driver_url(url),
-                heartbeat_interval=HEARTBEAT_INTERVAL,
-                grace_period=GRACE_PERIOD,
-                engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
-            )
+        return _open_rdb(url)
     except ImportError as exc:
         raise SetupError(f"storage {redact(url)}: database driver missing ({exc}); for "
                          "PostgreSQL install psycopg2-binary") from exc
     except Exception as exc:  # SQLAlchemy's connection and URL errors
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SetupError(f"cannot open storage {redact(url)}: {reason}") from exc
+
+
+def _open_rdb(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
+    """Open an `RDBStorage`, retrying when another worker is creating the schema right now.
+
+    Workers that start together on an empty database race to create Optuna's tables; the
+    loser gets an integrity error from the database's catalogue. By the retry the tables
+    exist and opening succeeds.
+    """
+    import sqlalchemy.exc
+
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    driver_url(url),
+                    heartbeat_interval=HEARTBEAT_INTERVAL,
+                    grace_period=GRACE_PERIOD,
+                    engine_kwargs=({"pool_pre_ping": True} if not url.startswith("sqlite")
+                                   else None),
+                )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            logger.info("storage schema is being created by another worker; retrying")
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def worker_tag() -> str:
