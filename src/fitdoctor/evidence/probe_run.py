@@ -90,14 +90,14 @@ def train_once(evidence: Evidence, seed: int, callbacks: list | None = None, **f
 
 
 def _make_monitor(evidence: Evidence):
-    """A `Monitor` on a seeded sample of 256 training rows, measuring 3 batches per epoch."""
+    """A `Monitor` on a seeded sample of 256 training rows, measuring 2 batches per epoch."""
     try:
         from fitdoctor.monitor import Monitor
     except ImportError:
         return None
     setup = evidence.setup
     rows = np.random.default_rng(evidence.seed).permutation(setup.n_train)[:256]
-    return Monitor(data=(setup.x_train[rows], setup.y_train[rows]), samples_per_epoch=3,
+    return Monitor(data=(setup.x_train[rows], setup.y_train[rows]), samples_per_epoch=2,
                    batch_size=setup.batch_size)
 
 
