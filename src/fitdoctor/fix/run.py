@@ -232,6 +232,8 @@ class _Search:
         self.baseline: Scores | None = None
         self.trials: list[dict[str, Any]] = []
         self.advice: list[dict[str, Any]] = []
+        #: Remedies whose best setting did not beat noise alone, with their trial records.
+        self.near_misses: list[tuple[Change, dict[str, Any]]] = []
 
     def score(self, setup: Setup) -> Scores:
         return train_and_score(setup, self.seeds, self.user_loss)
@@ -338,6 +340,7 @@ class _Search:
             trial["reason"] = f"gain {gain:+.4f} does not beat the noise threshold {needed:.4f}"
         else:
             trial["reason"] = "no gain" if gain == 0 else f"made it worse ({gain:+.4f})"
+        self.near_misses.append((change, trial))
         return None
 
     def combine(self, kept: list[tuple[Change, Scores, dict]]):
@@ -379,5 +382,42 @@ class _Search:
                 trial["reason"] = (f"helps alone, but adds {gain:+.4f} on top of {on_top} "
                                    f"(needs > {needed:.4f})")
                 self._record(change, scores, current, "rejected", trial["reason"], "combined")
+        current_setup, current, selected = self._retry_on_top(current_setup, current, selected)
         ordered = sorted(selected, key=lambda c: c.remedy.stage)
         return current_setup, current, ordered
+
+    def _retry_on_top(self, current_setup: Setup, current: Scores, selected: list[Change]):
+        """Give each remedy that did not help alone one more try on top of the combination.
+
+        Some cures only work together: LeakyReLU revives dead units only with an initializer
+        that keeps them alive, a deep sigmoid net needs ReLU *and* an adaptive optimizer. The
+        remedy's best setting from its own grid is tried once on top; it must add a gain
+        beyond noise like any other.
+        """
+        for change, trial in self.near_misses:
+            if any(c.remedy.id == change.remedy.id for c in selected):
+                continue
+            if change.remedy.changes_rows and any(c.remedy.changes_rows for c in selected):
+                continue
+            candidate = sorted([*selected, change], key=lambda c: c.remedy.stage)
+            on_top = " + ".join(c.label for c in selected)
+            self.say(f"retrying {change.label} on top of {on_top}")
+            try:
+                combined_setup = self.setup
+                for c in candidate:
+                    combined_setup = c.apply(combined_setup)
+                scores = self.score(combined_setup)
+            except Exception:
+                logger.debug("retrying %s failed", change.label, exc_info=True)
+                continue
+            gain, needed = scores.mean - current.mean, self.threshold(current, scores)
+            if gain > needed:
+                trial["status"] = "accepted"
+                trial["reason"] = f"no gain alone, but adds {gain:+.4f} on top of {on_top}"
+                self._record(change, scores, current, "accepted", trial["reason"], "combined")
+                selected, current_setup, current = candidate, combined_setup, scores
+            else:
+                self._record(change, scores, current, "rejected",
+                             f"adds {gain:+.4f} on top of {on_top} (needs > {needed:.4f})",
+                             "combined")
+        return current_setup, current, selected
