@@ -130,3 +130,14 @@ def test_the_task_is_inferred_from_the_labels(y, kind, n, encoding):
 
 def test_integer_targets_with_a_regression_loss_are_regression():
     assert infer_task(np.array([1, 5, 3, 2]), "mse").kind == "regression"
+
+
+def test_the_readme_python_example_runs(digits, tmp_path):
+    """The call shown in the README and in `diagnose`'s docstring, on the digits with SGD 5."""
+    (x, y), (xv, yv) = digits
+    report = fitdoctor.diagnose(dense_classifier(lr=5.0, optimizer="sgd"), (x, y),
+                                validation_data=(xv, yv), fit={"epochs": 5, "batch_size": 32},
+                                budget="quick")
+    assert "lr_too_high" in report.ids()[:3]
+    report.to_json(tmp_path / "report.json")
+    assert fitdoctor.Report.from_json(tmp_path / "report.json").ids() == report.ids()

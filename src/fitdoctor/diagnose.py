@@ -48,11 +48,11 @@ def diagnose(
     Returns:
         A `Report` with findings ranked most important first.
 
-    Example:
-        >>> report = fitdoctor.diagnose(build_model, (x, y), validation_data=(xv, yv),
-        ...                             fit={"epochs": 10, "batch_size": 32})
-        >>> report.ids()
-        ['lr_too_high', 'nan_loss']
+    Example (run by `tests/test_setup.py::test_the_readme_python_example_runs`):
+
+        report = fitdoctor.diagnose(build_model, (x, y), validation_data=(xv, yv),
+                                    fit={"epochs": 10, "batch_size": 32})
+        report.ids()  # e.g. ['lr_too_high', 'nan_loss']
     """
     if setup is None:
         if build_model is None or train_data is None:
