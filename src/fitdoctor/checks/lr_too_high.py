@@ -14,12 +14,13 @@ from fitdoctor.checks._dynamics import (
     monitor_record,
 )
 from fitdoctor.checks.base import Check, register
+from fitdoctor.checks.exploding_gradients import ExplodingGradients
 from fitdoctor.evidence import Evidence
 from fitdoctor.findings import Finding, Role, Severity
 
-#: Gradient norm before any step above which the initialization, not the rate, is to blame
-#: (the default `max_grad_norm` of `exploding_gradients`).
-EXPLODED_AT_INIT = 1e3
+#: Gradient norm before any step above which the initialization, not the rate, is to blame:
+#: the same bound `exploding_gradients` uses by default, read from it so the two never disagree.
+EXPLODED_AT_INIT = ExplodingGradients.thresholds()["max_grad_norm"]
 
 
 @register

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -72,7 +73,7 @@ def write_json(data: Any, path: str) -> None:
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = data if isinstance(data, str) else __import__("json").dumps(data, indent=2)
+    text = data if isinstance(data, str) else json.dumps(data, indent=2)
     target.write_text(text + "\n", encoding="utf-8")
 
 

@@ -362,10 +362,7 @@ class _Search:
             candidate = sorted([*selected, change], key=lambda c: c.remedy.stage)
             self.say(f"combining {' + '.join(c.label for c in candidate)}")
             try:
-                combined_setup = self.setup
-                for c in candidate:
-                    combined_setup = c.apply(combined_setup)
-                scores = self.score(combined_setup)
+                combined_setup, scores = self._score_together(candidate)
             except Exception as exc:
                 logger.debug("combining %s failed", change.label, exc_info=True)
                 trial["status"], trial["reason"] = "rejected", f"combining failed: {exc}"
@@ -386,6 +383,13 @@ class _Search:
         ordered = sorted(selected, key=lambda c: c.remedy.stage)
         return current_setup, current, ordered
 
+    def _score_together(self, changes: list[Change]) -> tuple[Setup, Scores]:
+        """Apply `changes` in order to the user's setup and score the result."""
+        combined = self.setup
+        for change in changes:
+            combined = change.apply(combined)
+        return combined, self.score(combined)
+
     def _retry_on_top(self, current_setup: Setup, current: Scores, selected: list[Change]):
         """Give each remedy that did not help alone one more try on top of the combination.
 
@@ -403,10 +407,7 @@ class _Search:
             on_top = " + ".join(c.label for c in selected)
             self.say(f"retrying {change.label} on top of {on_top}")
             try:
-                combined_setup = self.setup
-                for c in candidate:
-                    combined_setup = c.apply(combined_setup)
-                scores = self.score(combined_setup)
+                combined_setup, scores = self._score_together(candidate)
             except Exception:
                 logger.debug("retrying %s failed", change.label, exc_info=True)
                 continue
