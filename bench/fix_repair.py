@@ -2,9 +2,11 @@
 
 For every `bench/cases/*.py` with a non-empty `EXPECTED` and a `TWIN = "healthy_case.py"`, it
 runs `fitdoctor.fix` on the faulty setup and trains the twin over the same seeds, then prints
-before / after / twin validation accuracy (validation loss for regression), whether the fixed
-setup is within 3 points of the twin (for regression: a validation loss at most 3 % above the
-twin's), what was applied, and the fix's wall time divided by one plain fit of the faulty setup.
+before / after / twin validation accuracy (validation R² for regression), whether the fixed
+setup is within 3 points of the twin, what was applied, and the fix's wall time divided by one plain
+fit of the faulty setup. Regression cases are compared on R² = 1 - MSE / Var(y_val), each setup
+on its own validation targets: a twin that standardizes its targets has its loss in other units
+than a faulty setup on raw targets, and R² is the same number in either.
 It also runs `fix` on every healthy case (`EXPECTED = []`) to show it comes out unchanged or
 better, never worse.
 
@@ -50,10 +52,25 @@ def declared(path: Path) -> dict[str, Any]:
 
 
 def within(after: dict[str, Any], twin: dict[str, Any], regression: bool) -> bool:
-    """Whether the fixed setup is as good as the twin, give or take 3 points (3 % for loss)."""
-    if regression:
-        return after["val_loss"] <= twin["val_loss"] * (1 + WITHIN_PP)
-    return after["val_accuracy"] >= twin["val_accuracy"] - WITHIN_PP
+    """Whether the fixed setup is as good as the twin, give or take 3 points (of R² for
+    regression)."""
+    key = "val_r2" if regression else "val_accuracy"
+    return after[key] >= twin[key] - WITHIN_PP
+
+
+def with_r2(scores: dict[str, Any], setup: Any) -> dict[str, Any]:
+    """`scores` plus `val_r2` = 1 - MSE / Var(y_val) for a regression setup compiled with MSE."""
+    import numpy as np
+
+    from fitdoctor.fix.evaluate import original_loss
+    from fitdoctor.setup import loss_name
+
+    if setup.task.kind != "regression":
+        return scores
+    if loss_name(original_loss(setup)) not in ("mse", "mean_squared_error"):
+        raise ValueError(f"{setup.source}: the regression benchmark compares R², so it needs MSE")
+    variance = float(np.var(np.asarray(setup.y_val, dtype="float64")))
+    return {**scores, "val_r2": 1.0 - scores["val_loss"] / variance}
 
 
 def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
@@ -71,8 +88,8 @@ def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
         "expected": info.get("EXPECTED", []),
         "diagnosis": result.report.ids(),
         "regression": setup.task.kind == "regression",
-        "before": dict(result.before),
-        "after": dict(result.after),
+        "before": with_r2(dict(result.before), setup),
+        "after": with_r2(dict(result.after), setup),
         "applied": list(result.applied),
         "fix_seconds": round(seconds, 1),
         "plain_fit_seconds": result.timings["plain_fit"],
@@ -82,12 +99,11 @@ def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
     if twin_name and (CASES_DIR / twin_name).exists():
         twin_setup = fitdoctor.load_setup(CASES_DIR / twin_name, seed=seed)
         twin = train_and_score(twin_setup, result.seeds, original_loss(twin_setup))
-        row["twin"] = twin.summary()
+        row["twin"] = with_r2(twin.summary(), twin_setup)
         row["within"] = within(row["after"], row["twin"], row["regression"])
     else:
-        score_key = "val_loss" if row["regression"] else "val_accuracy"
-        better = (row["after"][score_key] <= row["before"][score_key] if row["regression"]
-                  else row["after"][score_key] >= row["before"][score_key])
+        score_key = "val_r2" if row["regression"] else "val_accuracy"
+        better = row["after"][score_key] >= row["before"][score_key]
         row["not_worse"] = bool(better)
     return row
 
@@ -95,18 +111,20 @@ def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
 def _fmt(value: Any, regression: bool) -> str:
     if not isinstance(value, (int, float)):
         return "–"
-    return f"{value:.4g}" if regression else f"{value:.1%}"
+    if regression:
+        return f"R² {value:.3f}" if value > -1e6 else "R² < -1e6"
+    return f"{value:.1%}"
 
 
 def markdown(rows: list[dict[str, Any]], budget: str) -> str:
     faulty = [r for r in rows if "twin" in r]
     healthy = [r for r in rows if "not_worse" in r]
-    lines = [f"Budget `{budget}`. Score: val accuracy (val loss for regression).", "",
+    lines = [f"Budget `{budget}`. Score: val accuracy (val R² for regression).", "",
              "| case | diagnosis | before | after | twin | within 3 pp | applied "
              "| fix time / fit |",
              "|---|---|---|---|---|---|---|---|"]
     for r in faulty:
-        key = "val_loss" if r["regression"] else "val_accuracy"
+        key = "val_r2" if r["regression"] else "val_accuracy"
         lines.append(
             f"| {r['case']} | {', '.join(r['diagnosis'][:3]) or '–'} | "
             f"{_fmt(r['before'][key], r['regression'])} | "
@@ -115,7 +133,7 @@ def markdown(rows: list[dict[str, Any]], budget: str) -> str:
             f"{', '.join(r['applied']) or '–'} | {r['fix_over_fit']}x |"
         )
     for r in healthy:
-        key = "val_loss" if r["regression"] else "val_accuracy"
+        key = "val_r2" if r["regression"] else "val_accuracy"
         lines.append(
             f"| {r['case']} (healthy) | {', '.join(r['diagnosis'][:3]) or '–'} | "
             f"{_fmt(r['before'][key], r['regression'])} | "

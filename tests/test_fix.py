@@ -83,6 +83,23 @@ def test_remedy_that_hurts_is_rejected(small_digits, tmp_path):
     assert "No change beat run-to-run noise" in text and "`learning_rate`" in text
 
 
+def test_combination_starts_from_the_best_remedy_when_it_beats_the_cause_by_more_than_noise():
+    from fitdoctor.fix.evaluate import Scores
+    from fitdoctor.fix.run import _Search
+
+    def scores(*accuracy: float) -> Scores:
+        return Scores(accuracy, accuracy, (1.0,) * len(accuracy), (1.0,) * len(accuracy))
+
+    search = _Search.__new__(_Search)
+    search.min_gain, search.noise_factor, search.seeds = 0.01, 2.0, (0, 1)
+    search.setup = type("S", (), {"task": type("T", (), {"kind": "multiclass"})()})()
+    cause, symptom, close = (object(), scores(0.60, 0.62)), (object(), scores(0.95, 0.95)), \
+        (object(), scores(0.94, 0.95))
+    assert search._base([(*cause, {}), (*symptom, {})])[1] is symptom[1]
+    # within noise of the best: the root cause's remedy stays the base
+    assert search._base([(*close, {}), (*symptom, {})])[1] is close[1]
+
+
 @pytest.mark.slow
 def test_over_strong_setting_stops_the_grid_search(small_digits):
     (x, y), val = small_digits

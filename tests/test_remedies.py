@@ -77,6 +77,25 @@ def relu_setup():
                                        {"epochs": 4, "batch_size": 32})
 
 
+@pytest.fixture(scope="module")
+def regression_setup():
+    """Raw diabetes targets (25 to 346) under a sigmoid output: it can never reach them."""
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes()
+    x, y = data.data.astype("float32") * 10, data.target.astype("float32")
+
+    def build():
+        model = keras.Sequential([keras.Input(shape=(10,)),
+                                  keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+        return model
+
+    return fitdoctor.Setup.from_arrays(build, (x[:300], y[:300]), (x[300:], y[300:]),
+                                       {"epochs": 30, "batch_size": 32})
+
+
 def _finding(finding_id: str, **evidence) -> Finding:
     return Finding(finding_id, "warning", finding_id, evidence)
 
@@ -99,7 +118,8 @@ def test_registry_has_every_family():
             "class_weights", "drop_irrelevant_features", "deduplicate", "image_augmentation",
             "l1_penalty", "l2_penalty", "dropout", "early_stopping", "learning_rate",
             "lr_schedule", "switch_to_adam", "gradient_clipping", "larger_batch",
-            "relu_activation", "leaky_relu", "batch_normalization", "he_initialization",
+            "relu_activation", "leaky_relu", "batch_normalization", "reinitialize",
+            "target_scaling", "text_augmentation",
             "output_loss_pair", "more_capacity", "less_capacity"} <= ids
     assert [r.id for r in remedies_for("overfitting")]
 
@@ -114,11 +134,13 @@ def test_registering_an_existing_id_is_an_error():
 
 
 @pytest.mark.parametrize("remedy_id", REMEDY_IDS)
-def test_remedy_contract(remedy_id, sigmoid_setup, relu_setup, image_setup, tmp_path):
+def test_remedy_contract(remedy_id, sigmoid_setup, relu_setup, image_setup, regression_setup,
+                         text_setup, tmp_path):
     """Builds on a copy, leaves the user's arrays alone, saves and reloads, shows code."""
     remedy = registered_remedies()[remedy_id]()
     assert remedy.description and remedy.treats and remedy.grid
-    setup, finding = _applicable(remedy, (sigmoid_setup, relu_setup, image_setup))
+    setup, finding = _applicable(
+        remedy, (sigmoid_setup, relu_setup, image_setup, regression_setup, text_setup))
     assert setup is not None, f"{remedy_id} applies to none of the test setups"
     before = fingerprint(setup.x_train, setup.y_train, setup.x_val, setup.y_val)
     strength = remedy.strengths(setup, finding)[-1]
@@ -152,6 +174,14 @@ def image_setup():
         return model
 
     return fitdoctor.Setup.from_arrays(build, (x[:30], y[:30]), (x[30:], y[30:]), {"epochs": 1})
+
+
+@pytest.fixture(scope="module")
+def text_setup():
+    """Reviews as token ids into an Embedding model (see tests/text_samples.py)."""
+    from tests.text_samples import text_setup as reviews_setup
+
+    return reviews_setup()
 
 
 def _get(remedy_id: str) -> Remedy:
@@ -292,11 +322,86 @@ def test_activation_remedies_swap_hidden_activations_only(sigmoid_setup, relu_se
     leaky = _get("leaky_relu").apply(relu_setup, _finding("dead_relu"))
     names = [la.activation.__name__ for la in _dense(leaky.build_model())]
     assert names == ["leaky_relu", "softmax"]
-    he = _get("he_initialization").apply(relu_setup, _finding("dead_relu")).build_model()
+    he = _get("reinitialize").apply(relu_setup, _finding("dead_relu")).build_model()
     assert type(_dense(he)[0].kernel_initializer).__name__ == "HeNormal"
     bn = _get("batch_normalization").apply(sigmoid_setup, _finding("vanishing_gradients"))
     kinds = [type(la).__name__ for la in bn.build_model()._flatten_layers()]
     assert "BatchNormalization" in kinds and "Activation" in kinds
+
+
+def _dead_bias_mlp(bias: float = -5.0, stddev: float | None = None, activation: str = "relu"):
+    def build():
+        init = (keras.initializers.RandomNormal(stddev=stddev) if stddev
+                else "glorot_uniform")
+        model = keras.Sequential([
+            keras.Input(shape=(64,)),
+            keras.layers.Dense(32, activation=activation, kernel_initializer=init,
+                               bias_initializer=keras.initializers.Constant(bias)),
+            keras.layers.Dense(10, activation="softmax", kernel_initializer=init),
+        ])
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    return build
+
+
+def test_reinitialize_gives_each_layer_the_initializer_of_its_activation():
+    (x, y), val = _digits()
+    dead = fitdoctor.Setup.from_arrays(_dead_bias_mlp(-5.0), (x / 16, y), (val[0] / 16, val[1]))
+    remedy = _get("reinitialize")
+    assert remedy.applies(dead, _finding("dead_relu"))
+    hidden, output = _dense(remedy.apply(dead, _finding("dead_relu")).build_model())
+    assert type(hidden.kernel_initializer).__name__ == "HeNormal"
+    assert np.all(keras.ops.convert_to_numpy(hidden.bias) == 0.0)
+    assert type(output.kernel_initializer).__name__ == "GlorotUniform"
+    wide_tanh = fitdoctor.Setup.from_arrays(_dead_bias_mlp(0.0, 5.0, "tanh"), (x / 16, y),
+                                            (val[0] / 16, val[1]))
+    hidden, _ = _dense(remedy.apply(wide_tanh, _finding("saturated_activations")).build_model())
+    assert type(hidden.kernel_initializer).__name__ == "GlorotUniform"
+    assert float(np.std(keras.ops.convert_to_numpy(hidden.kernel))) < 0.5
+    healthy = fitdoctor.Setup.from_arrays(_dead_bias_mlp(0.0, None, "tanh"), (x / 16, y),
+                                          (val[0] / 16, val[1]))
+    assert not remedy.applies(healthy, _finding("saturated_activations"))
+
+
+@pytest.mark.slow
+def test_fix_revives_dead_relu_units_by_reinitializing():
+    data = load_digits()
+    x, y = data.data[:600] / 16.0, data.target[:600]
+    setup = fitdoctor.Setup.from_arrays(_dead_bias_mlp(-5.0), (x[:400], y[:400]),
+                                        (x[400:], y[400:]), {"epochs": 6, "batch_size": 32})
+    report = fitdoctor.Report(findings=(_finding("dead_relu"),))
+    result = fitdoctor.fix(setup=setup, report=report, budget="quick", remedies=["reinitialize"])
+    assert result.applied == ("reinitialize",)
+    assert result.after["val_accuracy"] > result.before["val_accuracy"] + 0.3
+
+
+def test_target_scaling_learns_in_the_targets_units(regression_setup):
+    remedy = _get("target_scaling")
+    finding = _finding("output_range_mismatch")
+    assert remedy.applies(regression_setup, finding)
+    scaled = remedy.apply(regression_setup, finding)
+    keras.utils.set_random_seed(0)
+    model = scaled.build_model()
+    assert _dense(model)[-1].activation.__name__ == "linear"
+    model.fit(scaled.x_train, scaled.y_train, verbose=0, **scaled.fit_kwargs())
+    pred = keras.ops.convert_to_numpy(model(scaled.x_val)).ravel()
+    y_val = regression_setup.y_val
+    mse = float(np.mean((pred - y_val) ** 2))
+    assert mse < 0.7 * float(np.var(y_val))  # explains variance in raw units
+    code = remedy.code(regression_setup, finding)
+    assert "Rescaling(scale=" in code and "offset=" in code
+
+
+def test_target_scaling_stays_out_of_scaled_targets_and_classification(regression_setup,
+                                                                         sigmoid_setup):
+    remedy = _get("target_scaling")
+    y = regression_setup.y_train
+    standardized = regression_setup.replace(y_train=(y - y.mean()) / y.std())
+    assert not remedy.applies(standardized, _finding("underfitting"))
+    assert remedy.applies(regression_setup, _finding("underfitting"))
+    assert not remedy.applies(sigmoid_setup, _finding("underfitting"))
 
 
 def test_output_loss_pair_matches_the_task():

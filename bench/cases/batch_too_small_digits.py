@@ -1,6 +1,7 @@
 """Fault: batch size 1 with Adam at 3e-3: every step follows one sample's noisy gradient.
 
-Twin: `healthy_digits_mlp.py` (batch 32). Trained on 600 rows so one fit stays a few seconds.
+Twin: `twins/digits_mlp_600_rows.py` (the same 600 rows at batch 32). Trained on 600 rows so one
+fit stays a few seconds.
 """
 
 import keras
@@ -8,7 +9,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 EXPECTED = ["batch_too_small"]
-TWIN = "healthy_digits_mlp.py"
+TWIN = "twins/digits_mlp_600_rows.py"
 
 
 def load_data():

@@ -8,10 +8,11 @@ passes to `model.fit`. It comes from a setup file (`load_setup`) or from a Pytho
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import runpy
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,24 @@ def infer_task(y: np.ndarray, loss: Any = None) -> Task:
     return Task("multiclass", n_classes, "integer")
 
 
+def is_token_ids(x: np.ndarray) -> bool:
+    """Whether `x` could be token ids: 2-D, numeric, every value a non-negative whole number."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.dtype == bool or not np.issubdtype(x.dtype, np.number):
+        return False
+    if np.issubdtype(x.dtype, np.integer):
+        return not x.size or int(x.min()) >= 0
+    return bool(np.isfinite(x).all() and (x >= 0).all() and (x == np.round(x)).all())
+
+
+def embeds_first(model: Any) -> bool:
+    """Whether the first layer of `model` past its inputs is a `keras.layers.Embedding`."""
+    import keras
+
+    layers = [la for la in getattr(model, "layers", []) if type(la).__name__ != "InputLayer"]
+    return bool(layers) and isinstance(layers[0], keras.layers.Embedding)
+
+
 def _to_array(obj: Any, what: str) -> np.ndarray:
     """Convert NumPy/pandas data to a NumPy array, naming non-numeric columns."""
     try:
@@ -159,6 +178,8 @@ class Setup:
         search_space: Optional search space for `tune`. Defaults to None.
         feature_names: Column names when the features came as a DataFrame, so findings can
             name them. Defaults to None (features are then called `x[i]`).
+        vocabulary: For text given as token ids, the word behind each id (index = token id,
+            as `TextVectorization.get_vocabulary()` lists them). Defaults to None.
     """
 
     build_model: Callable[..., Any]
@@ -172,6 +193,7 @@ class Setup:
     val_source: str = "given"
     search_space: Mapping[str, Any] | None = None
     feature_names: tuple[str, ...] | None = None
+    vocabulary: tuple[str, ...] | None = None
 
     @property
     def epochs(self) -> int:
@@ -188,6 +210,19 @@ class Setup:
     @property
     def steps_per_epoch(self) -> int:
         return max(1, int(np.ceil(self.n_train / self.batch_size)))
+
+    @functools.cached_property
+    def token_inputs(self) -> bool:
+        """Whether the inputs are text given as token ids to an `Embedding` first layer.
+
+        That is 2-D non-negative whole numbers, and a model whose first layer past its inputs is
+        an Embedding (built once to tell, only when the first rows look like token ids). Checks
+        that read inputs as numeric features (scale, outliers, relevance, shift) stay silent on
+        token ids: id 812 is not "larger" than id 3.
+        """
+        head = self.x_train[:1000]  # cheap rejection of most tables before a model is built
+        return (is_token_ids(head) and embeds_first(self.build_model())
+                and is_token_ids(self.x_train))
 
     def fit_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """The user's `fit` arguments, minus those fitdoctor owns, with overrides applied."""
@@ -224,11 +259,14 @@ class Setup:
         source: str = "python",
         seed: int = 0,
         search_space: Mapping[str, Any] | None = None,
+        vocabulary: Sequence[str] | None = None,
     ) -> Setup:
         """Validate user data and wrap it in a `Setup`.
 
         When `validation_data` is None, 20 % of the training rows (or `fit["validation_split"]`)
-        are held out, stratified for classification, and the report says so.
+        are held out, stratified for classification, and the report says so. For text given as
+        token ids, `vocabulary` names the word behind each id (`get_vocabulary()` of your
+        `TextVectorization` layer); text augmentation needs it to find synonyms.
         """
         if not callable(build_model):
             raise SetupError(f"build_model must be callable; received {type(build_model).__name__}")
@@ -247,9 +285,38 @@ class Setup:
                 f"training and validation features differ in shape: x_train {x.shape[1:]} vs "
                 f"x_val {x_val.shape[1:]}"
             )
+        words = _validate_vocabulary(vocabulary, x, x_val)
         task = infer_task(y, _peek_loss(build_model))
         return cls(build_model, x, y, x_val, y_val, fit, task, source, val_source, search_space,
-                   _column_names(train_data[0]))
+                   _column_names(train_data[0]), words)
+
+
+def _validate_vocabulary(vocabulary: Sequence[str] | None, x: np.ndarray, x_val: np.ndarray
+                         ) -> tuple[str, ...] | None:
+    """The vocabulary as a tuple, checked against the token ids it names; None stays None."""
+    if vocabulary is None:
+        return None
+    if isinstance(vocabulary, (str, bytes)) or not isinstance(vocabulary, (Sequence, np.ndarray)):
+        raise DataError(
+            "vocabulary must be a list of words, one per token id; received "
+            f"{type(vocabulary).__name__}"
+        )
+    words = tuple(vocabulary)
+    bad = next((w for w in words if not isinstance(w, str)), None)
+    if bad is not None:
+        raise DataError(f"vocabulary must hold strings; received a {type(bad).__name__}: {bad!r}")
+    if not (is_token_ids(x) and is_token_ids(x_val)):
+        raise DataError(
+            "a vocabulary was given, but the features are not token ids (2-D non-negative whole "
+            f"numbers); received x_train of shape {x.shape} and dtype {x.dtype}"
+        )
+    top = int(max(x.max(initial=0), x_val.max(initial=0)))
+    if len(words) <= top:
+        raise DataError(
+            f"vocabulary has {len(words)} words, but the data holds token id {top}; it needs "
+            "one word per id (TextVectorization.get_vocabulary())"
+        )
+    return words
 
 
 def _column_names(x: Any) -> tuple[str, ...] | None:
@@ -326,8 +393,10 @@ def _hold_out(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
 def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
     """Load a setup file: it defines `load_data()`, `build_model()` and optionally `FIT`.
 
-    The file runs with its own path as `__file__` and its folder on `sys.path`, so it can import
-    modules beside it and read data relative to itself.
+    It may also set `SEARCH_SPACE` (for `tune`) and, for text given as token ids, `VOCABULARY`
+    (the word behind each id, as `TextVectorization.get_vocabulary()` lists them). The file
+    runs with its own path as `__file__` and its folder on `sys.path`, so it can import modules
+    beside it and read data relative to itself.
     """
     path = Path(path)
     if not path.exists():
@@ -365,5 +434,5 @@ def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
     space = namespace.get("SEARCH_SPACE")
     return Setup.from_arrays(
         namespace["build_model"], data[0], data[1], fit,
-        source=str(path), seed=seed, search_space=space,
+        source=str(path), seed=seed, search_space=space, vocabulary=namespace.get("VOCABULARY"),
     )

@@ -17,7 +17,8 @@ class IrrelevantFeatures(Check):
         "compares it with a noise floor (the 95th percentile of the same estimate with shuffled "
         "labels, at least `min_mutual_info` nats). When at least `max_fraction` of the features "
         "and at least `min_count` features fall under the floor it is a warning: noise features "
-        "give the model ways to fit noise, most so with few samples per feature (reported)."
+        "give the model ways to fit noise, most so with few samples per feature (reported). Not "
+        "run on text given as token ids into an Embedding layer."
     )
     category = "data"
     rank = 60

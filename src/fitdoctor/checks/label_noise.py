@@ -18,7 +18,8 @@ class LabelNoise(Check):
         "error, or labels are not judged. When the flagged share of the sample is at least "
         "`max_issue_fraction` it is a warning (critical from `critical_fraction`): wrong labels "
         "cap the accuracy any model can reach and teach it contradictions. The finding lists "
-        "the most suspicious row indices with their given and likely labels."
+        "the most suspicious row indices with their given and likely labels. Not run on text "
+        "given as token ids into an Embedding layer (the screening models read numbers)."
     )
     category = "data"
     rank = 20

@@ -19,7 +19,8 @@ class Outliers(Check):
         "of that distance over all sampled rows. Rows scoring at least `distance_ratio` are "
         "outliers. A warning when they are at least `min_fraction` of the rows (and at least "
         "one): a few extreme rows dominate a squared loss and produce large gradient steps. "
-        "The finding lists the row indices and the feature that is most extreme in each."
+        "The finding lists the row indices and the feature that is most extreme in each. "
+        "Silent on text given as token ids into an Embedding layer."
     )
     category = "data"
     rank = 40
@@ -37,6 +38,8 @@ class Outliers(Check):
         self.distance_ratio, self.min_fraction = distance_ratio, min_fraction
 
     def run(self, evidence: Evidence) -> list[Finding]:
+        if evidence.setup.token_inputs:
+            return []
         nb = evidence.get("neighbours")
         if nb.typical_kth <= 0:
             return []

@@ -16,7 +16,8 @@ class TrainValShift(Check):
         "A domain-classifier ROC AUC of at least `max_auc` is a warning, critical from "
         "`critical_auc`: the validation set measures a different problem than the one trained "
         "on, so validation loss can stay high however well the model fits. The finding names "
-        "the features with the largest KS statistic."
+        "the features with the largest KS statistic. Not run on text given as token ids into an "
+        "Embedding layer."
     )
     category = "data"
     rank = 25

@@ -26,7 +26,8 @@ class UnscaledInputs(Check):
         "force tiny learning rates, so training stalls or diverges: critical for pixels above "
         "100 (0-255 images) or magnitudes of at least "
         "`critical_abs_value`, a warning otherwise. Silent when a Normalization, Rescaling or "
-        "BatchNormalization layer comes before the model's first weighted layer."
+        "BatchNormalization layer comes before the model's first weighted layer, and on text "
+        "given as token ids into an Embedding layer."
     )
     category = "data"
     rank = 3
@@ -64,7 +65,7 @@ class UnscaledInputs(Check):
 
     def run(self, evidence: Evidence) -> list[Finding]:
         stats = evidence.get("data_stats")
-        if self.normalizer(evidence) is not None:
+        if self.normalizer(evidence) is not None or evidence.setup.token_inputs:
             return []
         magnitude = np.maximum(np.abs(stats.p01), np.abs(stats.p99))
         ranges = stats.p99 - stats.p01

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from fitdoctor.evidence.base import Evidence, EvidenceUnavailable, probe
-from fitdoctor.evidence.data_stats import sample_rows, table_view
+from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
+from fitdoctor.evidence.data_stats import TOKEN_IDS, sample_rows, table_view
 
 #: Rows per split the domain classifier reads at most.
 MAX_SHIFT_ROWS = 3_000
@@ -65,6 +65,8 @@ def data_shift(evidence: Evidence) -> DataShift:
     from threadpoolctl import threadpool_limits
 
     setup = evidence.setup
+    if setup.token_inputs:
+        raise EvidenceSkipped(f"the shift test is not run on text: {TOKEN_IDS}")
     limit = min(evidence.budget.max_audit_rows, MAX_SHIFT_ROWS)
     tr = sample_rows(setup.n_train, limit, evidence.seed + 5)
     va = sample_rows(len(setup.x_val), limit, evidence.seed + 6)

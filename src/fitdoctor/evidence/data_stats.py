@@ -24,6 +24,8 @@ _MAX_SAMPLE_VALUES = 20_000_000
 _CHUNK = 65_536
 #: Grid cells per side in the image summary used to compare rows.
 _GRID = 8
+#: Why probes that read features as numbers skip text given as token ids (`Setup.token_inputs`).
+TOKEN_IDS = "token ids are word indices, not measurements"
 
 
 def is_image(x: np.ndarray) -> bool:

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, probe
-from fitdoctor.evidence.data_stats import class_ids, is_image, sample_rows, table_view
+from fitdoctor.evidence.data_stats import (
+    TOKEN_IDS,
+    class_ids,
+    is_image,
+    sample_rows,
+    table_view,
+)
 
 #: Rows the estimator reads at most.
 MAX_RELEVANCE_ROWS = 5_000
@@ -59,6 +65,8 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
         raise EvidenceSkipped("feature relevance is not measured pixel by pixel on images")
     if setup.task.kind == "multilabel":
         raise EvidenceSkipped("feature relevance is measured for single-label tasks only")
+    if setup.token_inputs:
+        raise EvidenceSkipped(f"feature relevance is not measured on text: {TOKEN_IDS}")
     limit = min(evidence.budget.max_audit_rows, MAX_RELEVANCE_ROWS)
     rows = sample_rows(setup.n_train, limit, evidence.seed + 7)
     x, names = table_view(np.asarray(setup.x_train)[rows], setup.feature_names)

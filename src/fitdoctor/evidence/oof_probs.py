@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
-from fitdoctor.evidence.data_stats import class_ids, sample_rows, table_view
+from fitdoctor.evidence.data_stats import TOKEN_IDS, class_ids, sample_rows, table_view
 
 #: Rows the cross-validated model trains on at most (it is a screening model, not the user's).
 MAX_OOF_ROWS = 10_000
@@ -83,6 +83,8 @@ def oof_probs(evidence: Evidence) -> OofProbs:
         raise EvidenceSkipped(
             f"out-of-fold probabilities need class labels; task is {setup.task.kind}"
         )
+    if setup.token_inputs:
+        raise EvidenceSkipped(f"screening models are not fitted on text: {TOKEN_IDS}")
     limit = min(evidence.budget.max_audit_rows, MAX_OOF_ROWS)
     rows = sample_rows(setup.n_train, limit, evidence.seed + 2)
     labels = class_ids(np.asarray(setup.y_train)[rows])

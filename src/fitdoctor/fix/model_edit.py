@@ -65,6 +65,7 @@ def edited_builder(
     *,
     layer_edit: LayerEdit | None = None,
     input_layers: Callable[[Any], list[Any]] | None = None,
+    output_layers: Callable[[Any], list[Any]] | None = None,
     compile_edit: CompileEdit | None = None,
 ) -> Callable[[], Any]:
     """Wrap `build_model` so each model it returns carries the given edits.
@@ -75,6 +76,8 @@ def edited_builder(
             to None (no layer edits).
         input_layers: Called with the model; returns layers to put in front of it (e.g. a
             `Normalization`). Defaults to None.
+        output_layers: Called with the model; returns layers to put after its output (e.g. a
+            `Rescaling` back to the targets' units). Defaults to None.
         compile_edit: Called with a deep copy of the compile config; returns the config to
             compile with. Defaults to None (recompile as the user did).
     """
@@ -82,7 +85,7 @@ def edited_builder(
     def build() -> Any:
         model = build_model()
         compile_config = copy.deepcopy(model.get_compile_config())
-        if layer_edit is not None or input_layers is not None:
+        if layer_edit is not None or input_layers is not None or output_layers is not None:
             if not is_editable(model):
                 raise NotEditable(
                     f"{type(model).__name__} is a subclassed model; fitdoctor edits only "
@@ -99,6 +102,8 @@ def edited_builder(
             model = keras.models.clone_model(model, clone_function=clone)
         if input_layers is not None:
             model = _wrap_inputs(model, input_layers(model))
+        if output_layers is not None:
+            model = _wrap_outputs(model, output_layers(model))
         if compile_edit is not None:
             compile_config = compile_edit(compile_config)
         model.compile_from_config(compile_config)
@@ -115,6 +120,15 @@ def _wrap_inputs(model: Any, layers: list[Any]) -> Any:
     for layer in layers:
         x = layer(x)
     return keras.Model(inputs, model(x), name=f"{model.name}_fixed")
+
+
+def _wrap_outputs(model: Any, layers: list[Any]) -> Any:
+    if len(model.outputs) != 1:
+        raise NotEditable(f"the model has {len(model.outputs)} outputs; fitdoctor wraps one")
+    x = model.outputs[0]
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(model.inputs, x, name=f"{model.name}_fixed")
 
 
 def probe_model(setup: Setup) -> Any:

@@ -352,9 +352,10 @@ class _Search:
         """
         if not kept:
             return self.setup, self.baseline, []
-        selected = [kept[0][0]]
-        current_setup, current = kept[0][0].apply(self.setup), kept[0][1]
-        for change, _, trial in kept[1:]:
+        base = self._base(kept)
+        selected = [base[0]]
+        current_setup, current = base[0].apply(self.setup), base[1]
+        for change, _, trial in (k for k in kept if k is not base):
             if change.remedy.changes_rows and any(c.remedy.changes_rows for c in selected):
                 trial["status"] = "rejected"
                 trial["reason"] = "only one change to the training rows is combined"
@@ -382,6 +383,22 @@ class _Search:
         current_setup, current, selected = self._retry_on_top(current_setup, current, selected)
         ordered = sorted(selected, key=lambda c: c.remedy.stage)
         return current_setup, current, ordered
+
+    def _base(self, kept: list[tuple[Change, Scores, dict]]) -> tuple[Change, Scores, dict]:
+        """The remedy the combination starts from: the first (causes first) of those whose score
+        alone is within noise of the best alone.
+
+        Starting from the root cause keeps the order a person would follow (inputs standardized
+        before the learning rate is tuned to them), but not at any price: when a later remedy
+        alone beats it by more than noise (He initialization against batch normalization for
+        weights drawn 8x too wide), the combination starts from that one, so the result is
+        never worse than the best single remedy.
+        """
+        best = max(kept, key=lambda k: k[1].mean)
+        for item in kept:
+            if best[1].mean - item[1].mean <= self.threshold(item[1], best[1]):
+                return item
+        return best  # pragma: no cover - `best` itself always qualifies
 
     def _score_together(self, changes: list[Change]) -> tuple[Setup, Scores]:
         """Apply `changes` in order to the user's setup and score the result."""

@@ -7,7 +7,6 @@ from fitdoctor.fix.remedies import dedupe  # noqa: F401
 from fitdoctor.fix.remedies import dropout  # noqa: F401
 from fitdoctor.fix.remedies import early_stopping  # noqa: F401
 from fitdoctor.fix.remedies import gradient_clipping  # noqa: F401
-from fitdoctor.fix.remedies import he_initialization  # noqa: F401
 from fitdoctor.fix.remedies import impute  # noqa: F401
 from fitdoctor.fix.remedies import irrelevant_features  # noqa: F401
 from fitdoctor.fix.remedies import l1  # noqa: F401
@@ -22,7 +21,10 @@ from fitdoctor.fix.remedies import lr_schedule  # noqa: F401
 from fitdoctor.fix.remedies import more_capacity  # noqa: F401
 from fitdoctor.fix.remedies import outliers  # noqa: F401
 from fitdoctor.fix.remedies import output_loss_pair  # noqa: F401
+from fitdoctor.fix.remedies import reinitialize  # noqa: F401
 from fitdoctor.fix.remedies import relu_activation  # noqa: F401
 from fitdoctor.fix.remedies import resample  # noqa: F401
 from fitdoctor.fix.remedies import scaling  # noqa: F401
 from fitdoctor.fix.remedies import switch_to_adam  # noqa: F401
+from fitdoctor.fix.remedies import target_scaling  # noqa: F401
+from fitdoctor.fix.remedies import text_augmentation  # noqa: F401
