@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test lint bench bench-tune docs screenshot clean
+.PHONY: demo test lint bench bench-tune bench-fix docs screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ screenshot: $(STAMP)
 bench-tune: $(STAMP)
 	$(BIN)/python -m pip install --quiet --target $(VENV)/bench-deps --no-deps keras-tuner kt-legacy
 	PYTHONPATH=$(VENV)/bench-deps $(BIN)/python bench/tune_compare.py --trials 12 --seeds 3
+
+bench-fix: $(STAMP)
+	$(BIN)/python bench/fix_repair.py --budget quick
+	$(BIN)/python bench/fix_augmentation.py

@@ -39,3 +39,15 @@ def swap_activations(setup: Setup, swap: dict[str, str]) -> Setup:
         return type(layer).from_config(config)
 
     return setup.replace(build_model=edited_builder(setup.build_model, layer_edit=edit))
+
+
+def output_activation(activation: str) -> Any:
+    """A layer edit giving the output layer `activation` (hidden layers kept)."""
+
+    def edit(layer: Any, config: dict[str, Any], is_output: bool) -> Any:
+        if not is_output or "activation" not in config:
+            return None
+        config["activation"] = activation
+        return type(layer).from_config(config)
+
+    return edit

@@ -9,6 +9,7 @@ from typing import Any
 
 from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import edited_builder, probe_model
+from fitdoctor.fix.remedies.activation import output_activation
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
 from fitdoctor.setup import Setup, loss_name
 
@@ -44,17 +45,12 @@ class OutputLossPair(Remedy):
     def apply(self, setup: Setup, finding: Finding, strength: Any = None) -> Setup:
         activation, loss = matching_pair(setup)
 
-        def edit(layer: Any, config: dict[str, Any], is_output: bool) -> Any:
-            if not is_output or "activation" not in config:
-                return None
-            config["activation"] = activation
-            return type(layer).from_config(config)
-
         def compile_edit(config: dict[str, Any]) -> dict[str, Any]:
             config["loss"] = loss
             return config
 
-        builder = edited_builder(setup.build_model, layer_edit=edit, compile_edit=compile_edit)
+        builder = edited_builder(setup.build_model, layer_edit=output_activation(activation),
+                                 compile_edit=compile_edit)
         return setup.replace(build_model=builder)
 
     def code(self, setup: Setup, finding: Finding, strength: Any = None) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import edited_builder
+from fitdoctor.fix.remedies.activation import output_activation
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
 from fitdoctor.setup import Setup
 
@@ -58,16 +59,10 @@ class TargetScaling(Remedy):
     def apply(self, setup: Setup, finding: Finding, strength: Any = None) -> Setup:
         mean, std = target_moments(setup)
 
-        def linear_output(layer: Any, config: dict[str, Any], is_output: bool) -> Any:
-            if not is_output or "activation" not in config:
-                return None
-            config["activation"] = "linear"
-            return type(layer).from_config(config)
-
         def rescale(model: Any) -> list[Any]:
             return [keras.layers.Rescaling(scale=std, offset=mean, name="to_target_units")]
 
-        builder = edited_builder(setup.build_model, layer_edit=linear_output,
+        builder = edited_builder(setup.build_model, layer_edit=output_activation("linear"),
                                  output_layers=rescale)
         return setup.replace(build_model=builder)
 
