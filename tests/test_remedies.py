@@ -96,6 +96,29 @@ def regression_setup():
                                        {"epochs": 30, "batch_size": 32})
 
 
+def _flat_digit_images(n: int = 600, epochs: int = 3):
+    """Digits as 8x8x1 images, read by Flatten + one softmax layer (no convolutions)."""
+    data = load_digits()
+    x = (data.data[:n] / 16.0).reshape(-1, 8, 8, 1).astype("float32")
+    y = data.target[:n]
+
+    def build():
+        model = keras.Sequential([keras.Input(shape=(8, 8, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    cut = int(n * 2 / 3)
+    return fitdoctor.Setup.from_arrays(build, (x[:cut], y[:cut]), (x[cut:], y[cut:]),
+                                       {"epochs": epochs, "batch_size": 32})
+
+
+@pytest.fixture(scope="module")
+def flat_image_setup():
+    return _flat_digit_images(240, 1)
+
+
 def _finding(finding_id: str, **evidence) -> Finding:
     return Finding(finding_id, "warning", finding_id, evidence)
 
@@ -119,7 +142,7 @@ def test_registry_has_every_family():
             "l1_penalty", "l2_penalty", "dropout", "early_stopping", "learning_rate",
             "lr_schedule", "switch_to_adam", "gradient_clipping", "larger_batch",
             "relu_activation", "leaky_relu", "batch_normalization", "reinitialize",
-            "target_scaling", "text_augmentation",
+            "target_scaling", "text_augmentation", "selu_activation", "deeper", "convolutions",
             "output_loss_pair", "more_capacity", "less_capacity"} <= ids
     assert [r.id for r in remedies_for("overfitting")]
 
@@ -135,12 +158,13 @@ def test_registering_an_existing_id_is_an_error():
 
 @pytest.mark.parametrize("remedy_id", REMEDY_IDS)
 def test_remedy_contract(remedy_id, sigmoid_setup, relu_setup, image_setup, regression_setup,
-                         text_setup, tmp_path):
+                         text_setup, flat_image_setup, tmp_path):
     """Builds on a copy, leaves the user's arrays alone, saves and reloads, shows code."""
     remedy = registered_remedies()[remedy_id]()
     assert remedy.description and remedy.treats and remedy.grid
     setup, finding = _applicable(
-        remedy, (sigmoid_setup, relu_setup, image_setup, regression_setup, text_setup))
+        remedy, (sigmoid_setup, relu_setup, image_setup, regression_setup, text_setup,
+                 flat_image_setup))
     assert setup is not None, f"{remedy_id} applies to none of the test setups"
     before = fingerprint(setup.x_train, setup.y_train, setup.x_val, setup.y_val)
     strength = remedy.strengths(setup, finding)[-1]
@@ -322,6 +346,9 @@ def test_activation_remedies_swap_hidden_activations_only(sigmoid_setup, relu_se
     leaky = _get("leaky_relu").apply(relu_setup, _finding("dead_relu"))
     names = [la.activation.__name__ for la in _dense(leaky.build_model())]
     assert names == ["leaky_relu", "softmax"]
+    selu = _get("selu_activation").apply(relu_setup, _finding("dead_relu")).build_model()
+    assert [la.activation.__name__ for la in _dense(selu)] == ["selu", "softmax"]
+    assert type(_dense(selu)[0].kernel_initializer).__name__ == "LecunNormal"
     he = _get("reinitialize").apply(relu_setup, _finding("dead_relu")).build_model()
     assert type(_dense(he)[0].kernel_initializer).__name__ == "HeNormal"
     bn = _get("batch_normalization").apply(sigmoid_setup, _finding("vanishing_gradients"))
@@ -402,6 +429,38 @@ def test_target_scaling_stays_out_of_scaled_targets_and_classification(regressio
     assert not remedy.applies(standardized, _finding("underfitting"))
     assert remedy.applies(regression_setup, _finding("underfitting"))
     assert not remedy.applies(sigmoid_setup, _finding("underfitting"))
+
+
+def test_deeper_adds_a_hidden_layer_as_wide_as_the_last(relu_setup, flat_image_setup):
+    remedy = _get("deeper")
+    deeper = remedy.apply(relu_setup, _finding("underfitting"))
+    for _ in range(2):  # layer names change from build to build; the edit must not depend on them
+        dense = _dense(deeper.build_model())
+        assert [la.units for la in dense] == [16, 16, 10]
+        assert [la.activation.__name__ for la in dense] == ["relu", "relu", "softmax"]
+    assert not remedy.applies(flat_image_setup, _finding("underfitting"))  # no hidden layer
+
+
+def test_convolutions_go_in_front_of_dense_only_image_models(flat_image_setup, image_setup,
+                                                            relu_setup):
+    remedy = _get("convolutions")
+    finding = _finding("underfitting")
+    assert remedy.applies(flat_image_setup, finding)
+    assert not remedy.applies(image_setup, finding)  # already convolutional
+    assert not remedy.applies(relu_setup, finding)  # not images
+    model = remedy.apply(flat_image_setup, finding).build_model()
+    kinds = [type(la).__name__ for la in model.layers]
+    assert kinds[:5] == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten"]
+    assert model.output_shape == (None, 10) and model.loss == "sparse_categorical_crossentropy"
+
+
+@pytest.mark.slow
+def test_fix_keeps_convolutions_for_a_dense_model_on_images():
+    setup = _flat_digit_images(600, 6)
+    report = fitdoctor.Report(findings=(_finding("underfitting"),))
+    result = fitdoctor.fix(setup=setup, report=report, budget="quick", remedies=["convolutions"])
+    assert result.applied == ("convolutions",)
+    assert result.after["val_accuracy"] > result.before["val_accuracy"] + 0.02
 
 
 def test_output_loss_pair_matches_the_task():

@@ -8,6 +8,19 @@ from fitdoctor.fix.model_edit import edited_builder, output_layer_names, probe_m
 from fitdoctor.fix.remedies._helpers import is_weighted
 from fitdoctor.setup import Setup
 
+_HE = ("relu", "leaky_relu", "relu6", "elu", "gelu", "silu", "swish", "mish")
+
+
+def suited_initializer(activation: str) -> str:
+    """The kernel initializer that keeps activations' variance steady for `activation`:
+    He (He et al., 2015) for the ReLU family, LeCun normal for SELU (what its self-normalization
+    assumes), Glorot (Glorot & Bengio, 2010) for tanh, sigmoid and linear layers."""
+    if activation in _HE:
+        return "he_normal"
+    if activation == "selu":
+        return "lecun_normal"
+    return "glorot_uniform"
+
 
 def activation_name(config: dict[str, Any]) -> str:
     value = config.get("activation")
@@ -25,7 +38,8 @@ def hidden_activations(setup: Setup) -> list[str]:
 
 
 def swap_activations(setup: Setup, swap: dict[str, str]) -> Setup:
-    """A setup whose hidden Dense/Conv activations are renamed by `swap` (output layer kept)."""
+    """A setup whose hidden Dense/Conv activations are renamed by `swap` (output layer kept),
+    each changed layer with the kernel initializer its new activation needs."""
 
     def edit(layer: Any, config: dict[str, Any], is_output: bool) -> Any:
         if is_output or not is_weighted(layer):
@@ -34,8 +48,8 @@ def swap_activations(setup: Setup, swap: dict[str, str]) -> Setup:
         if name not in swap:
             return None
         config["activation"] = swap[name]
-        if swap[name] in ("relu", "leaky_relu") and "kernel_initializer" in config:
-            config["kernel_initializer"] = "he_normal"
+        if "kernel_initializer" in config:
+            config["kernel_initializer"] = suited_initializer(swap[name])
         return type(layer).from_config(config)
 
     return setup.replace(build_model=edited_builder(setup.build_model, layer_edit=edit))

@@ -3,7 +3,9 @@
 from fitdoctor.fix.remedies import augmentation  # noqa: F401
 from fitdoctor.fix.remedies import batch_normalization  # noqa: F401
 from fitdoctor.fix.remedies import class_weights  # noqa: F401
+from fitdoctor.fix.remedies import convolutions  # noqa: F401
 from fitdoctor.fix.remedies import dedupe  # noqa: F401
+from fitdoctor.fix.remedies import deeper  # noqa: F401
 from fitdoctor.fix.remedies import dropout  # noqa: F401
 from fitdoctor.fix.remedies import early_stopping  # noqa: F401
 from fitdoctor.fix.remedies import gradient_clipping  # noqa: F401
@@ -25,6 +27,7 @@ from fitdoctor.fix.remedies import reinitialize  # noqa: F401
 from fitdoctor.fix.remedies import relu_activation  # noqa: F401
 from fitdoctor.fix.remedies import resample  # noqa: F401
 from fitdoctor.fix.remedies import scaling  # noqa: F401
+from fitdoctor.fix.remedies import selu_activation  # noqa: F401
 from fitdoctor.fix.remedies import switch_to_adam  # noqa: F401
 from fitdoctor.fix.remedies import target_scaling  # noqa: F401
 from fitdoctor.fix.remedies import text_augmentation  # noqa: F401

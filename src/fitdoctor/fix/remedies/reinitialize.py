@@ -15,20 +15,9 @@ from typing import Any
 from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import edited_builder, probe_model
 from fitdoctor.fix.remedies._helpers import is_weighted
-from fitdoctor.fix.remedies.activation import activation_name
+from fitdoctor.fix.remedies.activation import activation_name, suited_initializer
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
 from fitdoctor.setup import Setup
-
-_HE = ("relu", "leaky_relu", "relu6", "elu", "gelu", "silu", "swish", "mish")
-
-
-def suited_initializer(activation: str) -> str:
-    """The kernel initializer that keeps activations' variance steady for `activation`."""
-    if activation in _HE:
-        return "he_normal"
-    if activation == "selu":
-        return "lecun_normal"
-    return "glorot_uniform"
 
 
 def _initializer_name(value: Any) -> str:
