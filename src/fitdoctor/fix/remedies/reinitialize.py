@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
+
 from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import edited_builder, probe_model
 from fitdoctor.fix.remedies._helpers import is_weighted
@@ -20,21 +22,11 @@ from fitdoctor.fix.remedies.base import Remedy, register, snippet
 from fitdoctor.setup import Setup
 
 
-def _initializer_name(value: Any) -> str:
-    """snake_case name of an initializer given as a string or a serialized dict."""
-    if isinstance(value, dict):
-        value = value.get("class_name", "")
-    name = str(value or "")
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
 def _zero_bias(config: dict[str, Any]) -> bool:
-    value = config.get("bias_initializer", "zeros")
-    if isinstance(value, dict):
-        if value.get("class_name") == "Constant":
-            return float(value.get("config", {}).get("value", 0.0)) == 0.0
-        return value.get("class_name") == "Zeros"
-    return str(value).lower() in ("zeros", "zero")
+    init = keras.initializers.get(config.get("bias_initializer") or "zeros")
+    if isinstance(init, keras.initializers.Constant):
+        return float(init.value) == 0.0
+    return isinstance(init, keras.initializers.Zeros)
 
 
 def _changes(config: dict[str, Any]) -> bool:
@@ -42,7 +34,8 @@ def _changes(config: dict[str, Any]) -> bool:
     if "kernel_initializer" not in config:
         return False
     wanted = suited_initializer(activation_name(config))
-    if _initializer_name(config["kernel_initializer"]) != wanted:
+    current = keras.initializers.get(config["kernel_initializer"])
+    if type(current) is not type(keras.initializers.get(wanted)):
         return True
     return config.get("use_bias", True) and not _zero_bias(config)
 
