@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 
+import pytest
 from typer.testing import CliRunner
 
+from fitdoctor._startup import native_stderr_hidden, running_as_cli
 from fitdoctor.cli import app
+from tests.cli_process import run_fitdoctor, stderr_lines
 
 runner = CliRunner()
 
@@ -68,3 +72,43 @@ def test_diagnose_writes_json_and_leaves_the_setup_file_alone(tmp_path):
         assert {"id", "severity", "title", "evidence", "fix"} <= finding.keys()
     assert setup.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "setup.py"]
+
+
+@pytest.mark.slow
+def test_the_real_command_prints_one_line_for_a_missing_setup_file(tmp_path):
+    result = run_fitdoctor("diagnose", "missing.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert stderr_lines(result) == ["error: setup file not found: missing.py"]
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_the_real_command_with_debug_shows_the_traceback(tmp_path):
+    result = run_fitdoctor("diagnose", "missing.py", "--debug", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "setup file not found" in result.stderr
+
+
+@pytest.mark.parametrize("argv, orig_argv, expected", [
+    (["/venv/bin/fitdoctor", "diagnose"], ["/venv/bin/python", "/venv/bin/fitdoctor"], True),
+    (["-m", "diagnose"], ["python", "-m", "fitdoctor.cli", "diagnose"], True),
+    (["/usr/bin/pytest", "-q"], ["python", "/usr/bin/pytest", "-q"], False),
+    (["-m"], ["python", "-m", "pytest"], False),
+    (["my_script.py"], ["python", "my_script.py"], False),
+])
+def test_only_the_command_line_counts_as_the_cli(argv, orig_argv, expected):
+    assert running_as_cli(argv, orig_argv) is expected
+
+
+def test_native_stderr_is_hidden_for_the_block_and_restored(capfd):
+    with native_stderr_hidden():
+        os.write(2, b"I0000 native start-up chatter\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
+
+
+def test_native_stderr_is_written_back_when_the_block_fails(capfd):
+    with pytest.raises(ImportError), native_stderr_hidden():
+        os.write(2, b"why the import failed\n")
+        raise ImportError("broken")
+    assert capfd.readouterr().err == "why the import failed\n"

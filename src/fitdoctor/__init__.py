@@ -2,6 +2,9 @@
 
 __version__ = "0.1.0"
 
+from fitdoctor._startup import quiet_cli_startup  # noqa: E402
+
+quiet_cli_startup()  # the `fitdoctor` command loads TensorFlow without its native start-up log
 from fitdoctor.diagnose import diagnose  # noqa: E402
 from fitdoctor.errors import DataError, FitdoctorError, SetupError  # noqa: E402
 from fitdoctor.findings import Finding, Fix, Report, Severity  # noqa: E402

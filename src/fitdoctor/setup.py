@@ -374,20 +374,12 @@ def _pair(data: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hold_out(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
-    from sklearn.model_selection import train_test_split
+    from fitdoctor.holdout import split_by_duplicates
 
     if not 0 < fraction < 1:
         raise SetupError(f"validation_split must be in (0, 1). Received: {fraction}")
-    stratify = None
-    if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
-        flat = y.reshape(-1)
-        values, counts = np.unique(flat, return_counts=True)
-        if len(values) <= 100 and counts.min() >= 2:
-            stratify = flat
-    x_tr, x_val, y_tr, y_val = train_test_split(
-        x, y, test_size=fraction, random_state=seed, stratify=stratify
-    )
-    return x_tr, y_tr, x_val, y_val
+    train, val = split_by_duplicates(x, y, fraction, seed)
+    return x[train], y[train], x[val], y[val]
 
 
 def load_setup(path: str | Path, *, seed: int = 0) -> Setup:

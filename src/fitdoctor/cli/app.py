@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
-import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
@@ -26,14 +23,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 DEBUG_HELP = "Show the full traceback on errors."
-
-
-def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ and Python start-up chatter (before it is imported)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    warnings.filterwarnings("ignore", module="keras")
-    logging.getLogger("absl").setLevel(logging.ERROR)
 
 
 @contextmanager
@@ -78,8 +67,10 @@ def write_json(data: Any, path: str) -> None:
 
 
 def main() -> None:
-    """Entry point of the `fitdoctor` script."""
-    quiet_tensorflow()
+    """Entry point of the `fitdoctor` script.
+
+    By the time it runs, `fitdoctor` has loaded TensorFlow quietly (`fitdoctor._startup`).
+    """
     app(prog_name="fitdoctor")
 
 

@@ -1,0 +1,5 @@
+"""`python -m fitdoctor.cli`: the `fitdoctor` command."""
+
+from fitdoctor.cli import main
+
+main()
