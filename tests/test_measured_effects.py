@@ -1,0 +1,65 @@
+"""Data findings backed by a measured effect, fitdoctor's group-aware holdout, label noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+import fitdoctor
+from fitdoctor.evidence.data_stats import row_fingerprints
+from fitdoctor.holdout import split_by_duplicates
+
+from .conftest import dense_classifier
+
+
+def _shared_fingerprints(a: np.ndarray, b: np.ndarray) -> int:
+    fa = {tuple(r) for r in row_fingerprints(a)}
+    return sum(tuple(r) in fa for r in row_fingerprints(b))
+
+
+# fitdoctor's own holdout ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits_with_repeats():
+    """Digits where 600 rows are repeated 1-4 extra times (2,000+ exact duplicates)."""
+    data = load_digits()
+    x, y = (data.data / 16.0).astype("float32"), data.target
+    rng = np.random.default_rng(0)
+    picked = rng.choice(len(x), size=600, replace=False)
+    extra = np.repeat(picked, rng.integers(1, 5, size=600))
+    return np.concatenate([x, x[extra]]), np.concatenate([y, y[extra]])
+
+
+def test_holdout_keeps_every_duplicate_group_on_one_side(digits_with_repeats):
+    x, y = digits_with_repeats
+    train, val = split_by_duplicates(x, y, 0.2, seed=0)
+    assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == len(x)
+    assert _shared_fingerprints(x[train], x[val]) == 0
+    assert 0.15 < len(val) / len(x) < 0.25
+    # still stratified: every class holds about its share of the validation rows
+    share = np.bincount(y[val], minlength=10) / np.bincount(y, minlength=10)
+    assert share.min() > 0.1 and share.max() < 0.3
+
+
+def test_setup_without_validation_data_creates_no_leakage(digits_with_repeats):
+    x, y = digits_with_repeats
+    # a plain random split of these rows shares hundreds of rows between the sides
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(x))
+    cut = int(0.8 * len(x))
+    assert _shared_fingerprints(x[order[:cut]], x[order[cut:]]) > 100
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x, y), None, {"epochs": 1})
+    assert setup.val_source == "held_out"
+    assert _shared_fingerprints(setup.x_train, setup.x_val) == 0
+
+
+def test_holdout_without_duplicates_is_the_stratified_random_split():
+    from sklearn.model_selection import train_test_split
+
+    data = load_digits()
+    train, val = split_by_duplicates(data.data, data.target, 0.2, seed=3)
+    _, expected = train_test_split(np.arange(len(data.data)), test_size=0.2, random_state=3,
+                                   stratify=data.target)
+    # digits holds one repeated image; apart from that group the split is the usual one
+    assert len(np.setxor1d(val, expected)) <= 4, len(np.setxor1d(val, expected))
