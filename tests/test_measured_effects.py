@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -63,3 +65,70 @@ def test_holdout_without_duplicates_is_the_stratified_random_split():
                                    stratify=data.target)
     # digits holds one repeated image; apart from that group the split is the usual one
     assert len(np.setxor1d(val, expected)) <= 4, len(np.setxor1d(val, expected))
+
+
+# train_val_leakage --------------------------------------------------------------------------------
+
+TITANIC = Path(__file__).parent / "data" / "titanic" / "train300.csv"
+
+
+def problems(setup, check_id, budget="quick"):
+    report = fitdoctor.diagnose(setup=setup, checks=[check_id], budget=budget)
+    failed = [f for f in report.findings if f.id == "check_failed"]
+    assert not failed, failed[0].title
+    return [f for f in report.findings if f.id == check_id]
+
+
+def setup_of(train, val, n_classes=None):
+    n_classes = n_classes or int(np.max(train[1])) + 1
+    build = dense_classifier(train[0].shape[1], n_classes)
+    return fitdoctor.Setup.from_arrays(build, train, val, {"epochs": 2, "batch_size": 32})
+
+
+@pytest.fixture(scope="module")
+def digits01():
+    data = load_digits()
+    return split((data.data / 16.0).astype("float32"), data.target)
+
+
+def split(x, y, seed=0):
+    from sklearn.model_selection import train_test_split
+
+    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=0.25, random_state=seed,
+                                                stratify=y)
+    return (x_tr, y_tr), (x_val, y_val)
+
+
+@pytest.fixture(scope="module")
+def titanic():
+    """Titanic preprocessed the usual way: distinct passengers tie on every feature left."""
+    import pandas as pd
+
+    df = pd.read_csv(TITANIC).drop(columns=["PassengerId", "Name", "Ticket", "Cabin"])
+    df["Sex"] = (df["Sex"] == "male").astype(int)
+    df["Age"] = df["Age"].fillna(df["Age"].median())
+    df = pd.get_dummies(df, columns=["Embarked"], dtype=float)
+    y = df.pop("Survived").to_numpy()
+    x = df.to_numpy("float32")
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    return split(x, y)
+
+
+def test_leakage_fires_on_validation_rows_copied_from_training(digits01):
+    (x, y), (xv, yv) = digits01
+    xv, yv = xv.copy(), yv.copy()
+    xv[:100], yv[:100] = x[:100], y[:100]
+    found = problems(setup_of((x, y), (xv, yv)), "train_val_leakage")
+    assert len(found) == 1 and found[0].severity.value == "critical"
+    ev = found[0].evidence
+    assert ev["val_rows_in_train"] == 100 and ev["label_agreement_of_copies"] == 1.0
+    assert ev["chance_twin_rate_in_training"] < 0.01
+    assert ev["score_inflation"] > 2 * ev["score_inflation_se"] > 0
+
+
+def test_leakage_silent_on_titanic_passengers_who_share_every_feature(titanic):
+    (x, y), (xv, yv) = titanic
+    fingerprints = {tuple(r) for r in x}
+    tied = np.mean([tuple(r) in fingerprints for r in xv])
+    assert tied >= 0.05  # the old rule called this many ties critical leakage
+    assert problems(setup_of((x, y), (xv, yv), n_classes=2), "train_val_leakage") == []

@@ -1,5 +1,9 @@
 """Nearest-neighbour distances: near duplicates, outliers, validation rows seen in training.
 
+Two probes: `neighbours` (the distances) and `row_effects` (what the fast baseline scores on
+the sampled validation rows, and how that changes without the outlier candidates or without
+repeated rows: the measured effect the data checks need before they warn).
+
 Rows are read through `table_view`, imputed with the training median and scaled robustly
 (median, and interquartile range / 1.349, falling back to the standard deviation; no scale
 below a tenth of the median scale), so a feature in thousands does not drown the others.
@@ -14,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from fitdoctor.evidence.base import Evidence, probe
-from fitdoctor.evidence.data_stats import sample_rows, table_view
+from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
+from fitdoctor.evidence.data_stats import TOKEN_IDS, sample_rows, table_view
 
 #: Rows per split the neighbour search reads at most.
 MAX_NEIGHBOUR_ROWS = 10_000
@@ -126,4 +130,88 @@ def neighbours(evidence: Evidence) -> Neighbours:
         train_fraction=len(tr) / setup.n_train,
         extreme_features=np.abs(x_tr).argmax(axis=1),
         feature_names=names,
+    )
+
+
+#: Training rows whose k-th neighbour distance is at least this many times the median one are
+#: the outlier candidates `row_effects` leaves out (the `outliers` check's default threshold).
+OUTLIER_RATIO = 20.0
+
+
+@dataclasses.dataclass(frozen=True)
+class RowEffects:
+    """What the fast baseline scores on the sampled validation rows, with and without rows.
+
+    The baseline (`fast_baseline`) is fitted on the neighbour search's training sample and
+    scored per row on its validation sample (`Neighbours.val_rows`, in that order), then
+    refitted without the outlier candidates and without repeated rows, scored on the same rows.
+
+    Args:
+        model: The baseline, in words; `metric`: what a per-row score is.
+        val_scores: Per sampled validation row, the score of the baseline fitted on all sampled
+            training rows.
+        outlier_rows: Training rows left out as outliers (k-th neighbour distance at least
+            `OUTLIER_RATIO` times the median one).
+        without_outliers: Per validation row, the score after leaving them out (None: none).
+        repeated_rows: Training rows left out as repeats of an earlier identical row.
+        without_repeats: Per validation row, the score after leaving them out (None: none).
+    """
+
+    model: str
+    metric: str
+    val_scores: np.ndarray
+    outlier_rows: np.ndarray
+    without_outliers: np.ndarray | None
+    repeated_rows: np.ndarray
+    without_repeats: np.ndarray | None
+
+    def to_measurements(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.model, "metric": self.metric,
+                               "val_rows": len(self.val_scores),
+                               "val_score": round(float(np.nanmean(self.val_scores)), 4)}
+        if self.without_outliers is not None:
+            out["val_score_without_outliers"] = round(float(np.nanmean(self.without_outliers)), 4)
+        if self.without_repeats is not None:
+            out["val_score_without_repeats"] = round(float(np.nanmean(self.without_repeats)), 4)
+        return out
+
+
+@probe("row_effects")
+def row_effects(evidence: Evidence) -> RowEffects:
+    """Score the fast baseline per validation row, with all, no outlier and no repeated rows."""
+    from fitdoctor.evidence import fast_baseline as fb
+    from fitdoctor.evidence.data_stats import row_fingerprints
+
+    setup = evidence.setup
+    if setup.token_inputs:
+        raise EvidenceSkipped(f"the fast baseline is not fitted on text: {TOKEN_IDS}")
+    nb = evidence.get("neighbours")
+    y_tr, classification = fb.targets(setup, np.asarray(setup.y_train)[nb.train_rows])
+    y_va, _ = fb.targets(setup, np.asarray(setup.y_val)[nb.val_rows])
+    x_tr = fb.features(np.asarray(setup.x_train)[nb.train_rows], setup.feature_names)
+    x_va = fb.features(np.asarray(setup.x_val)[nb.val_rows], setup.feature_names)
+    scores = fb.fit_and_score(x_tr, y_tr, x_va, y_va, classification)
+
+    def without(drop: np.ndarray) -> np.ndarray | None:
+        if not drop.any():
+            return None
+        try:
+            return fb.fit_and_score(x_tr[~drop], y_tr[~drop], x_va, y_va, classification)
+        except EvidenceUnavailable:
+            return None
+
+    outlier = (nb.kth_train >= OUTLIER_RATIO * nb.typical_kth) if nb.typical_kth > 0 else (
+        np.zeros(len(nb.train_rows), dtype=bool))
+    _, first = np.unique(row_fingerprints(np.asarray(setup.x_train)[nb.train_rows]), axis=0,
+                         return_index=True)
+    repeat = np.ones(len(nb.train_rows), dtype=bool)
+    repeat[first] = False
+    return RowEffects(
+        model=fb.baseline_name(classification),
+        metric="accuracy" if classification else "negative squared error",
+        val_scores=scores,
+        outlier_rows=nb.train_rows[outlier],
+        without_outliers=without(outlier),
+        repeated_rows=nb.train_rows[repeat],
+        without_repeats=without(repeat),
     )
