@@ -19,6 +19,7 @@ from fitdoctor.findings import Finding, Report, Severity
 from fitdoctor.tune.space import default_space, model_facts, parse_search_space
 from fitdoctor.tune.storage import WORKER_ATTR, open_storage, resolve_storage_url
 from fitdoctor.tune.trial import build_trial_model
+from tests.tune_race import duplicated_configurations, race
 
 SETUP_FILE = Path(__file__).with_name("tune_tiny_digits.py")
 
@@ -205,6 +206,17 @@ def test_two_local_workers_share_one_study(setup_file, tmp_path):
     assert [t["number"] for t in result.trials] == [0, 1, 2, 3]
     assert result.count("COMPLETE") == 4
     assert len({t["worker"] for t in result.trials}) == 2
+
+
+@pytest.mark.slow
+def test_processes_starting_together_on_a_new_journal_study_duplicate_no_trial(setup_file,
+                                                                               tmp_path):
+    # Two `tune` processes create-or-load each fresh study at the same instant (a barrier).
+    for trials in race(setup_file, _journal(tmp_path), workers=2, rounds=2, trials=2):
+        assert sorted(t.number for t in trials) == [0, 1, 2, 3]
+        assert all(t.state is optuna.trial.TrialState.COMPLETE for t in trials)
+        assert sum(bool(t.user_attrs.get("baseline")) for t in trials) == 1
+        assert duplicated_configurations(trials) == []
 
 
 def test_workers_need_a_setup_file(tiny, digits):

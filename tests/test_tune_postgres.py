@@ -21,6 +21,7 @@ import optuna
 import pytest
 
 from fitdoctor.tune.storage import open_storage
+from tests.tune_race import duplicated_configurations, race
 
 pytestmark = pytest.mark.slow
 
@@ -93,17 +94,15 @@ def _trials(url: str, study: str) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name=study, storage=open_storage(url)).get_trials()
 
 
-def test_two_workers_lose_and_duplicate_no_trial(postgres_url, setup_file, tmp_path):
-    workers = [_worker(setup_file, postgres_url, "shared", 3, tmp_path / f"w{i}")
-               for i in range(2)]
-    outputs = [w.communicate(timeout=600)[0] for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], outputs
-    trials = _trials(postgres_url, "shared")
-    assert sorted(t.number for t in trials) == list(range(6))
-    assert len({t._trial_id for t in trials}) == 6
-    assert all(t.state is optuna.trial.TrialState.COMPLETE for t in trials)
-    assert len({t.user_attrs["fitdoctor_worker"] for t in trials}) == 2
-    assert len({tuple(sorted(t.params.items())) for t in trials}) == 6  # no config twice
+def test_two_workers_lose_and_duplicate_no_trial(postgres_url, setup_file):
+    # Both workers create-or-load each fresh study at the same instant (a barrier), 3 times.
+    for trials in race(setup_file, postgres_url, workers=2, rounds=3, trials=2, prefix="shared"):
+        assert sorted(t.number for t in trials) == [0, 1, 2, 3]
+        assert len({t._trial_id for t in trials}) == 4
+        assert all(t.state is optuna.trial.TrialState.COMPLETE for t in trials)
+        assert len({t.user_attrs["fitdoctor_worker"] for t in trials}) == 2
+        assert sum(bool(t.user_attrs.get("baseline")) for t in trials) == 1
+        assert duplicated_configurations(trials) == []
 
 
 def test_killed_worker_leaves_every_completed_trial(postgres_url, setup_file, tmp_path):

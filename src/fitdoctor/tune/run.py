@@ -31,7 +31,6 @@ from fitdoctor.tune.space import (
 from fitdoctor.tune.storage import (
     WORKER_ATTR,
     fail_orphaned_trials,
-    is_rdb,
     open_storage,
     resolve_storage_url,
     storage_summary,
@@ -224,31 +223,43 @@ def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def open_study(plan: WorkerPlan) -> optuna.Study:
-    """Create or load the plan's study with this worker's sampler and pruner."""
+def open_study(plan: WorkerPlan, *,
+               first_trial: Mapping[str, Any] | None = None) -> tuple[optuna.Study, bool]:
+    """Create the plan's study, or load it when it exists, with this worker's sampler and pruner.
+
+    Creating a study is atomic in every storage (a unique study name in a database, the first
+    `CREATE_STUDY` record in a journal file), so exactly one worker creates each study, however
+    many start together. Only that worker enqueues `first_trial`, so it runs once per study.
+
+    Args:
+        plan: The study, storage, sampler and pruner.
+        first_trial: Parameters to enqueue as the study's first trial (marked `baseline`) when
+            this call creates the study. Defaults to None (nothing enqueued).
+
+    Returns:
+        The study, and whether this call created it.
+    """
     storage = open_storage(plan.storage)
     params = plan.params
+    sampler = make_sampler(plan.strategy, params, plan.sampler_seed, plan.grid_points)
+    pruner = make_pruner(plan.pruner, plan.max_epochs)
+    created = True
     try:
-        study = optuna.create_study(
-            storage=storage,
-            study_name=plan.study,
-            direction=plan.direction,
-            sampler=make_sampler(plan.strategy, params, plan.sampler_seed, plan.grid_points),
-            pruner=make_pruner(plan.pruner, plan.max_epochs),
-            load_if_exists=True,
-        )
-    except optuna.exceptions.DuplicatedStudyError:  # another worker created it just now
-        study = optuna.load_study(
-            storage=storage, study_name=plan.study,
-            sampler=make_sampler(plan.strategy, params, plan.sampler_seed, plan.grid_points),
-            pruner=make_pruner(plan.pruner, plan.max_epochs),
-        )
+        study = optuna.create_study(storage=storage, study_name=plan.study,
+                                    direction=plan.direction, sampler=sampler, pruner=pruner)
+    except optuna.exceptions.DuplicatedStudyError:
+        created = False
+        study = optuna.load_study(storage=storage, study_name=plan.study, sampler=sampler,
+                                  pruner=pruner)
+    else:
+        if first_trial is not None:
+            study.enqueue_trial(dict(first_trial), user_attrs={"baseline": True})
     if study.direction.name.lower() != plan.direction:
         raise SetupError(
             f"study {plan.study!r} {study.direction.name.lower()}s its score but this setup's "
             f"score must be {plan.direction}d; use another --study name"
         )
-    return study
+    return study, created
 
 
 def run_worker(setup: Setup, plan: WorkerPlan,
@@ -263,7 +274,7 @@ def run_worker(setup: Setup, plan: WorkerPlan,
         study: The study already opened with the plan's sampler. Defaults to None (opened here).
     """
     if study is None:
-        study = open_study(plan)
+        study, _ = open_study(plan)
         fail_orphaned_trials(study)
     params = plan.params
 
@@ -417,19 +428,21 @@ def tune(
         seed=seed, sampler_seed=seed, patience=patience, grid_points=grid_points,
         max_epochs=setup.epochs, setup_path=setup_path, setup_seed=seed,
     )
-    optuna_study = open_study(base)
-    fail_orphaned_trials(optuna_study)
-    existing = len(optuna_study.get_trials(deepcopy=False))
-    finished_before = len(optuna_study.get_trials(deepcopy=False, states=FINISHED))
-    # A new seed per invocation (and per machine on a shared database) so reruns and workers
-    # on other hosts do not sample the same sequence again.
-    host_salt = zlib.crc32(worker_tag().encode()) % 1_000_003 if is_rdb(url) else 0
-    base = dataclasses.replace(base, sampler_seed=seed + existing + host_salt)
-    optuna_study.sampler = make_sampler(strategy, params, base.sampler_seed, grid_points)
-    if baseline and strategy != "grid" and existing == 0:
+    first_trial = None  # the user's own configuration, when every searched value is known
+    if baseline and strategy != "grid":
         own = current_values(params, setup, facts)
-        if len(own) == len(params):
-            optuna_study.enqueue_trial(own, user_attrs={"baseline": True})
+        first_trial = own if len(own) == len(params) else None
+    optuna_study, created = open_study(base, first_trial=first_trial)
+    fail_orphaned_trials(optuna_study)
+    existing = len([t for t in optuna_study.get_trials(deepcopy=False)
+                    if t.state is not optuna.trial.TrialState.WAITING])
+    finished_before = len(optuna_study.get_trials(deepcopy=False, states=FINISHED))
+    # The process that creates the study samples from `seed` (a fresh study is reproducible);
+    # one that joins or resumes it adds the trials so far and its own host:pid, so reruns and
+    # workers started beside it (here or on other hosts) never sample the same sequence again.
+    salt = 0 if created else zlib.crc32(worker_tag().encode()) % 1_000_003
+    base = dataclasses.replace(base, sampler_seed=seed + existing + salt)
+    optuna_study.sampler = make_sampler(strategy, params, base.sampler_seed, grid_points)
     start = time.perf_counter()
 
     def on_trial(study_: optuna.Study, _trial: optuna.trial.FrozenTrial) -> None:
