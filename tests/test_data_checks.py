@@ -42,6 +42,12 @@ def problems(setup, check_id, budget="quick"):
     return [f for f in report.problems if f.id == check_id]
 
 
+def findings(setup, check_id, budget="quick"):
+    """All of one check's findings, info included."""
+    report = fitdoctor.diagnose(setup=setup, checks=[check_id], budget=budget)
+    return [f for f in report.findings if f.id == check_id]
+
+
 @pytest.fixture(scope="module")
 def digits01():
     data = load_digits()
@@ -209,7 +215,7 @@ def test_outliers_fires_on_injected_rows(digits01):
     x = x.copy()
     bad = np.array([3, 100, 500, 900])
     x[bad, 10] = 60.0  # a pixel in [0, 1] recorded as 60: an entry error
-    found = problems(setup_of((x, y), val), "outliers")
+    found = findings(setup_of((x, y), val), "outliers")  # info: no measured effect
     assert len(found) == 1
     assert set(found[0].evidence["row_indices"]) == set(bad.tolist())
     assert set(found[0].evidence["most_extreme_feature"].values()) == {"x[10]"}
@@ -225,8 +231,8 @@ def test_outliers_silent_on_digits_and_heavy_tailed_breast_cancer(digits01, canc
 def test_duplicate_samples_fires_on_repeated_rows(digits01):
     (x, y), val = digits01
     again = np.arange(0, 300)
-    found = problems(setup_of((np.r_[x, x[again]], np.r_[y, y[again]]), val),
-                     "duplicate_samples")
+    found = findings(setup_of((np.r_[x, x[again]], np.r_[y, y[again]]), val),
+                     "duplicate_samples")  # info: no measured effect
     assert len(found) == 1
     assert found[0].evidence["exact_duplicates"] == 300
     assert found[0].evidence["duplicates_with_other_label"] == 0
@@ -235,7 +241,7 @@ def test_duplicate_samples_fires_on_repeated_rows(digits01):
 def test_duplicate_samples_fires_on_a_conflicting_copy(digits01):
     (x, y), val = digits01
     x2, y2 = np.r_[x, x[:3]], np.r_[y, (y[:3] + 1) % 10]
-    found = problems(setup_of((x2, y2), val), "duplicate_samples")
+    found = findings(setup_of((x2, y2), val), "duplicate_samples")  # info: no measured effect
     assert len(found) == 1 and found[0].evidence["duplicates_with_other_label"] == 3
 
 

@@ -132,3 +132,87 @@ def test_leakage_silent_on_titanic_passengers_who_share_every_feature(titanic):
     tied = np.mean([tuple(r) in fingerprints for r in xv])
     assert tied >= 0.05  # the old rule called this many ties critical leakage
     assert problems(setup_of((x, y), (xv, yv), n_classes=2), "train_val_leakage") == []
+
+
+# outliers and duplicate_samples ---------------------------------------------------------------
+
+def regression_builder(n_inputs):
+    import keras
+
+    def build():
+        model = keras.Sequential([keras.Input((n_inputs,)),
+                                  keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def linear_regression_data():
+    from sklearn.datasets import make_regression
+    from sklearn.model_selection import train_test_split
+
+    x, y = make_regression(600, 5, noise=5.0, random_state=0)
+    x, y = x.astype("float32"), (y / y.std()).astype("float32")
+    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=0.25, random_state=0)
+    return (x_tr, y_tr), (x_val, y_val)
+
+
+def test_outliers_warn_when_leaving_them_out_improves_the_baseline(linear_regression_data):
+    (x, y), val = linear_regression_data
+    x = x.copy()
+    x[:8, 0] *= 80  # entry errors with a large lever on a least-squares fit
+    found = problems(fitdoctor.Setup.from_arrays(regression_builder(5), (x, y), val,
+                                                 {"epochs": 1}), "outliers")
+    assert len(found) == 1 and found[0].severity.value == "warning"
+    ev = found[0].evidence
+    assert set(ev["row_indices"]) <= set(range(8))
+    assert ev["measured_gain"] > 2 * ev["measured_gain_se"] > 0
+
+
+def test_outliers_silent_on_the_clean_regression_twin(linear_regression_data):
+    setup = fitdoctor.Setup.from_arrays(regression_builder(5), *linear_regression_data,
+                                        {"epochs": 1})
+    assert problems(setup, "outliers") == []
+
+
+def test_outliers_without_a_measured_effect_are_info(digits01):
+    (x, y), val = digits01
+    x = x.copy()
+    x[[3, 100, 500, 900], 10] = 60.0  # entry errors a logistic regression shrugs off
+    found = problems(setup_of((x, y), val), "outliers")
+    assert len(found) == 1 and found[0].severity.value == "info"
+    assert "does not measurably change" in found[0].evidence["why_not_a_warning"]
+
+
+@pytest.fixture(scope="module")
+def overlapping_classes():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(1200, 10, n_informative=5, class_sep=0.6, random_state=0)
+    return split(x.astype("float32"), y, seed=0)
+
+
+def test_duplicates_warn_when_deduplicating_improves_the_baseline(overlapping_classes):
+    (x, y), val = overlapping_classes
+    repeated = np.repeat(np.flatnonzero(y == 1), 4)  # class 1 rows five times each
+    found = problems(setup_of((np.r_[x, x[repeated]], np.r_[y, y[repeated]]), val),
+                     "duplicate_samples")
+    assert len(found) == 1 and found[0].severity.value == "warning"
+    ev = found[0].evidence
+    assert ev["exact_duplicates"] == len(repeated)
+    assert ev["measured_gain"] > 2 * ev["measured_gain_se"] > 0
+
+
+def test_duplicates_without_a_measured_effect_are_info(digits01):
+    (x, y), val = digits01
+    again = np.arange(300)
+    found = problems(setup_of((np.r_[x, x[again]], np.r_[y, y[again]]), val),
+                     "duplicate_samples")
+    assert len(found) == 1 and found[0].severity.value == "info"
+    assert found[0].evidence["exact_duplicates"] == 300
+
+
+def test_duplicates_silent_without_repeats(overlapping_classes):
+    assert problems(setup_of(*overlapping_classes), "duplicate_samples") == []
