@@ -36,6 +36,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from fitdoctor.report.summary import network_score
+
 COLORS = {
     "train": "#1f77b4",
     "val": "#d62728",
@@ -454,23 +456,6 @@ def learning_curve_plot(measurements: Mapping[str, Any], setup: Mapping[str, Any
     return fig
 
 
-_ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
-                  "binary_accuracy")
-
-
-def _model_score(history: Any, metric: str) -> float:
-    """The probe run's best validation score on the baselines' metric (NaN when not logged)."""
-    if not isinstance(history, Mapping):
-        return math.nan
-    if metric == "accuracy":
-        key = next((f"val_{k}" for k in _ACCURACY_KEYS if f"val_{k}" in history), None)
-        values, pick = (floats(history.get(key)) if key else []), max
-    else:
-        values, pick = floats(history.get("val_loss")), min
-    finite = _finite(values)
-    return pick(finite) if finite else math.nan
-
-
 def baselines_plot(measurements: Mapping[str, Any], setup: Mapping[str, Any]) -> Figure | None:
     """The model's best validation score beside simple scikit-learn models' scores."""
     data = first_key(measurements, "baselines")
@@ -483,7 +468,7 @@ def baselines_plot(measurements: Mapping[str, Any], setup: Mapping[str, Any]) ->
     if not bars:
         return None
     history = first_key(first_key(measurements, "probe_run"), "history")
-    model = _model_score(history, metric)
+    model = network_score(history, metric)
     if math.isfinite(model):
         bars = {"your model": model, **bars}
     better = "higher" if metric == "accuracy" else "lower"
