@@ -63,7 +63,7 @@ def with_r2(scores: dict[str, Any], setup: Any) -> dict[str, Any]:
     import numpy as np
 
     from fitdoctor.fix.evaluate import original_loss
-    from fitdoctor.setup import loss_name
+    from fitdoctor.keras_vocab import loss_name
 
     if setup.task.kind != "regression":
         return scores

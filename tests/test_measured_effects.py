@@ -216,3 +216,55 @@ def test_duplicates_without_a_measured_effect_are_info(digits01):
 
 def test_duplicates_silent_without_repeats(overlapping_classes):
     assert problems(setup_of(*overlapping_classes), "duplicate_samples") == []
+
+
+# label_noise and class_imbalance ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ten_classes():
+    """A 10-class, 40-feature table a nearest-neighbour screening model gets about 90 % right."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(2000, 40, n_informative=20, n_redundant=10, n_classes=10,
+                               n_clusters_per_class=1, class_sep=1.5, random_state=0)
+    return split(x.astype("float32"), y)
+
+
+def test_label_noise_finds_25_percent_symmetric_noise_on_ten_classes(ten_classes):
+    (x, y), val = ten_classes
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(len(y), size=len(y) // 4, replace=False)
+    noisy = y.copy()
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, len(flipped))) % 10
+    found = problems(setup_of((x, noisy), val), "label_noise")
+    assert len(found) == 1 and found[0].is_problem
+    assert np.isin(found[0].evidence["row_indices"], flipped).mean() >= 0.8
+
+
+def test_label_noise_silent_on_the_clean_ten_class_twin(ten_classes):
+    assert [f for f in problems(setup_of(*ten_classes), "label_noise") if f.is_problem] == []
+
+
+@pytest.fixture(scope="module")
+def imbalanced_cancer():
+    """Breast cancer with the malignant class cut to 25 training rows (about 10:1)."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    x = ((data.data - data.data.mean(axis=0)) / data.data.std(axis=0)).astype("float32")
+    (x_tr, y_tr), val = split(x, data.target)
+    keep = np.r_[np.flatnonzero(y_tr == 1), np.flatnonzero(y_tr == 0)[:25]]
+    return (x_tr[keep], y_tr[keep]), val
+
+
+def test_label_noise_silent_on_clean_imbalanced_data(imbalanced_cancer):
+    found = problems(setup_of(*imbalanced_cancer, n_classes=2), "label_noise")
+    assert [f for f in found if f.is_problem] == []
+
+
+def test_label_noise_silent_on_tiny_data(digits01):
+    (x, y), val = digits01
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(y), size=60, replace=False)
+    found = problems(setup_of((x[rows], y[rows]), val), "label_noise")
+    assert [f for f in found if f.is_problem] == []

@@ -12,7 +12,7 @@ from fitdoctor.budget import Budget, get_budget
 from fitdoctor.checks import Check, default_checks
 from fitdoctor.evidence import Evidence, EvidenceSkipped, EvidenceUnavailable
 from fitdoctor.findings import Finding, Fix, Report, Role, Severity
-from fitdoctor.setup import Setup
+from fitdoctor.setup import Setup, Untrainable
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,10 @@ def diagnose(
         setup = Setup.from_arrays(build_model, train_data, validation_data, fit, seed=seed)
     budget = get_budget(budget)
     evidence = Evidence(setup, budget, seed=seed, progress=progress)
-    return run_checks(evidence, _resolve_checks(checks))
+    report = run_checks(evidence, _resolve_checks(checks))
+    if setup.loss_error is not None and report.get("loss_output_mismatch") is None:
+        raise Untrainable(setup.loss_error)  # no check knows the fix: say what one batch showed
+    return report
 
 
 def _resolve_checks(checks: Iterable[Check | str] | None) -> list[Check]:

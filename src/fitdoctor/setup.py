@@ -12,13 +12,20 @@ import functools
 import logging
 import runpy
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fitdoctor.data import Feed, draw_sample, input_kind, n_rows, steps_of, take_rows
 from fitdoctor.errors import DataError, SetupError
+from fitdoctor.keras_vocab import (
+    PREPROCESSING_LAYERS,
+    is_regression_loss,
+    loss_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,36 +34,16 @@ _OWNED_FIT_KEYS = ("x", "y", "validation_data", "validation_split", "verbose")
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
 
-_REGRESSION_LOSSES = {
-    "mean_squared_error", "mse", "mean_absolute_error", "mae", "huber", "huber_loss", "log_cosh",
-    "logcosh", "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle",
-    "poisson", "cosine_similarity",
-}
+#: Rows of a streamed data set drawn once for the data checks (and of each validation stream).
+SAMPLE_ROWS = 20_000
 
 
-def loss_name(loss: Any) -> str:
-    """Canonical snake_case name of a compiled loss (string, function or `keras.losses.Loss`)."""
-    if loss is None:
-        return ""
-    if isinstance(loss, str):
-        return loss.lower()
-    cls_name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
-    if cls_name is None:
-        cls_name = type(loss).__name__
-    name = str(cls_name)
-    snake = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return snake.lower()
+class NotEditable(Exception):
+    """A change fitdoctor cannot make to this setup (it is given as advice instead)."""
 
 
-def loss_from_logits(loss: Any) -> bool:
-    """Whether a compiled loss was built with `from_logits=True`."""
-    config = getattr(loss, "get_config", None)
-    if callable(config):
-        try:
-            return bool(config().get("from_logits", False))
-        except Exception:  # a custom loss whose config we cannot read
-            return False
-    return False
+class Untrainable(DataError):
+    """The setup cannot train at all: its loss cannot compare the labels with the output."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +88,7 @@ def infer_task(y: np.ndarray, loss: Any = None) -> Task:
         raise DataError(f"labels must be numeric; received dtype {flat.dtype}")
     finite = flat[np.isfinite(flat)]
     integral = finite.size > 0 and np.allclose(finite, np.round(finite))
-    if name in _REGRESSION_LOSSES or not integral:
+    if is_regression_loss(name) or not integral:
         return Task("regression", 0, "continuous")
     classes = np.unique(finite)
     n_classes = int(max(classes.max() + 1, len(classes))) if classes.min() >= 0 else len(classes)
@@ -121,11 +108,28 @@ def is_token_ids(x: np.ndarray) -> bool:
 
 
 def embeds_first(model: Any) -> bool:
-    """Whether the first layer of `model` past its inputs is a `keras.layers.Embedding`."""
+    """Whether the first layer of `model` past its inputs and preprocessing is an `Embedding`."""
     import keras
 
-    layers = [la for la in getattr(model, "layers", []) if type(la).__name__ != "InputLayer"]
+    skipped = PREPROCESSING_LAYERS | {"InputLayer"}
+    layers = [la for la in getattr(model, "layers", []) if type(la).__name__ not in skipped]
     return bool(layers) and isinstance(layers[0], keras.layers.Embedding)
+
+
+def vectorizes_text(model: Any) -> Any:
+    """The model's leading `TextVectorization` layer, which takes raw strings; else None."""
+    layers = [la for la in getattr(model, "layers", []) if type(la).__name__ != "InputLayer"]
+    if layers and type(layers[0]).__name__ == "TextVectorization":
+        return layers[0]
+    return None
+
+
+def is_strings(x: Any) -> bool:
+    """Whether `x` is an array of text (str, bytes or object strings)."""
+    arr = np.asarray(x) if not hasattr(x, "dtype") else x
+    if arr.dtype.kind in "SU":
+        return True
+    return arr.dtype == object and arr.size > 0 and isinstance(arr.flat[0], (str, bytes))
 
 
 def _to_array(obj: Any, what: str) -> np.ndarray:
@@ -159,27 +163,54 @@ def _to_array(obj: Any, what: str) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True)
+class Trained:
+    """One training run through `Setup.train`.
+
+    Args:
+        model: The trained model.
+        history: Per-epoch logs (`History.history`), as floats.
+        seconds: Wall time of `fit`.
+    """
+
+    model: Any
+    history: dict[str, list[float]]
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
 class Setup:
     """A training setup: model builder, data and `fit` arguments.
 
-    Build one with `Setup.from_arrays` or `load_setup`; both validate. The arrays are never
-    written to: fitdoctor reads them and trains fresh models built by `build_model`.
+    Build one with `Setup.from_arrays` or `load_setup`; both validate. The data is never
+    written to: fitdoctor reads it and trains fresh models built by `build_model`.
+
+    `x_train`, `y_train`, `x_val` and `y_val` are what the data checks read: the arrays
+    themselves, or for a stream (a `tf.data.Dataset`, `PyDataset` or generator) a bounded,
+    seeded sample of what it yields; for several inputs, one table with a column per input
+    feature. `feed`, when set, is what `fit` receives instead. `Setup.train` is the one place
+    that trains.
 
     Args:
         build_model: Zero-argument callable returning a compiled `keras.Model`.
-        x_train: Training features, first axis = samples.
+        x_train: Training features (or the sample the checks read), first axis = samples.
         y_train: Training labels.
         x_val: Validation features.
         y_val: Validation labels.
         fit: Keyword arguments for `model.fit` (epochs, batch_size, callbacks, ...).
         task: What the labels describe (inferred when not given).
         source: Where the setup came from (a file path or `"python"`).
-        val_source: `"given"` or `"held_out"` (fitdoctor split it off the training data).
+        val_source: `"given"`, `"validation_split"` (the user's own `fit` argument, applied as
+            Keras does) or `"held_out"` (fitdoctor split it off the training data).
         search_space: Optional search space for `tune`. Defaults to None.
-        feature_names: Column names when the features came as a DataFrame, so findings can
-            name them. Defaults to None (features are then called `x[i]`).
+        feature_names: Column names when the features came as a DataFrame or several inputs,
+            so findings can name them. Defaults to None (features are then called `x[i]`).
         vocabulary: For text given as token ids, the word behind each id (index = token id,
             as `TextVectorization.get_vocabulary()` lists them). Defaults to None.
+        feed: What `fit` receives when it is not `x_train`/`y_train` themselves. Defaults to
+            None.
+        loss_error: Why the compiled loss cannot compare these labels with the model's
+            output, when one batch showed it cannot (`smoke_test`); None when it can. Training
+            probes are then skipped, and `diagnose` reports the mismatch or stops.
     """
 
     build_model: Callable[..., Any]
@@ -194,6 +225,8 @@ class Setup:
     search_space: Mapping[str, Any] | None = None
     feature_names: tuple[str, ...] | None = None
     vocabulary: tuple[str, ...] | None = None
+    feed: Feed | None = None
+    loss_error: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -201,28 +234,81 @@ class Setup:
 
     @property
     def batch_size(self) -> int:
-        return int(self.fit.get("batch_size") or 32)
+        return int(self.fit.get("batch_size") or self._stream_batch or 32)
+
+    @property
+    def _stream_batch(self) -> int | None:
+        if self.feed is None or not self.feed.is_stream:
+            return None
+        return int(self.feed.batch_size or 0) or None
 
     @property
     def n_train(self) -> int:
+        """Training rows: all of them for arrays, the rows drawn for a stream."""
         return int(len(self.x_train))
 
     @property
     def steps_per_epoch(self) -> int:
+        given = self.fit.get("steps_per_epoch")
+        if given:
+            return int(given)
+        if self.feed is not None and self.feed.steps:
+            return int(self.feed.steps)
         return max(1, int(np.ceil(self.n_train / self.batch_size)))
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the data checks see a sample of a stream rather than every row."""
+        return self.feed is not None and self.feed.is_stream and not self.feed.complete
+
+    @functools.cached_property
+    def reference_model(self) -> Any:
+        """The model `build_model()` returns, built once (seed 0) to read its structure.
+
+        A subclassed model is called on two training rows first, so its layers and output
+        exist. Never trained; structure-reading code shares this one instance.
+        """
+        import keras
+
+        keras.utils.set_random_seed(0)
+        model = self.build_model()
+        if not model.built or not getattr(model, "outputs", None):
+            try:
+                model(self.model_rows(np.arange(min(2, self.n_train)))[0], training=False)
+            except Exception as exc:  # reported by the checks that need the structure
+                logger.debug("could not build the reference model on a batch: %s", exc)
+        return model
 
     @functools.cached_property
     def token_inputs(self) -> bool:
         """Whether the inputs are text given as token ids to an `Embedding` first layer.
 
-        That is 2-D non-negative whole numbers, and a model whose first layer past its inputs is
-        an Embedding (built once to tell, only when the first rows look like token ids). Checks
-        that read inputs as numeric features (scale, outliers, relevance, shift) stay silent on
-        token ids: id 812 is not "larger" than id 3.
+        That is 2-D non-negative whole numbers, and a model whose first layer past its inputs
+        (and a `TextVectorization`) is an Embedding. Checks that read inputs as numeric features
+        (scale, outliers, relevance, shift) stay silent on token ids: id 812 is not "larger"
+        than id 3.
         """
         head = self.x_train[:1000]  # cheap rejection of most tables before a model is built
-        return (is_token_ids(head) and embeds_first(self.build_model())
+        return (is_token_ids(head) and embeds_first(self.reference_model)
                 and is_token_ids(self.x_train))
+
+    def model_rows(self, rows: Any, *, split: str = "train") -> tuple[Any, np.ndarray]:
+        """Rows `(x, y)` in the form the model takes them (dicts, strings, ...), for calls.
+
+        Args:
+            rows: Row indices or a slice into the training (or validation) rows.
+            split: `"train"` or `"val"`. Defaults to `"train"`.
+        """
+        x, y = (self.x_train, self.y_train) if split == "train" else (self.x_val, self.y_val)
+        if self.feed is not None and self.feed.kind == "inputs":
+            x = self.feed.train if split == "train" else self.feed.val[0]
+        return take_rows(x, rows), y[rows]
+
+    def val_inputs(self) -> Any:
+        """The validation inputs in the form the model takes them."""
+        if self.feed is not None and self.feed.kind == "inputs":
+            return self.feed.val[0]
+        return self.x_val
 
     def fit_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """The user's `fit` arguments, minus those fitdoctor owns, with overrides applied."""
@@ -230,12 +316,104 @@ class Setup:
         kwargs.update(overrides)
         return kwargs
 
+    def train(
+        self,
+        seed: int,
+        *,
+        callbacks: Sequence[Any] = (),
+        build: Callable[[], Any] | None = None,
+        keep_callback: Callable[[Any], bool] | None = None,
+        validate: bool = True,
+        **overrides: Any,
+    ) -> Trained:
+        """Build a fresh model with `seed` and run the user's `fit` on it: the one training seam.
+
+        Every probe, learning curve, remedy and tuning trial trains through here, so each kind
+        of input (arrays, several inputs, strings, `tf.data`, `PyDataset`, generators) is
+        handled once. One-shot generators are made afresh for each run.
+
+        Args:
+            seed: Seeds weights, shuffling and dropout.
+            callbacks: Callbacks added after the user's own. Defaults to none.
+            build: Builds the model instead of `build_model` (a tuning trial's values).
+                Defaults to None.
+            keep_callback: Which of the user's callbacks to keep (all when None).
+            validate: Whether to pass the validation data. Defaults to True.
+            **overrides: `fit` arguments that replace the user's (`epochs`, `batch_size`, ...).
+
+        Raises:
+            Untrainable: one batch showed the loss cannot be computed (`loss_error`).
+        """
+        import keras
+
+        if self.loss_error is not None:
+            raise Untrainable(self.loss_error)
+        keras.utils.set_random_seed(seed)
+        model = (build or self.build_model)()
+        kwargs = self.fit_kwargs(**overrides)
+        user_callbacks = [c for c in (kwargs.pop("callbacks", None) or [])
+                          if keep_callback is None or keep_callback(c)]
+        if self.feed is None:
+            x, y, val = self.x_train, self.y_train, (self.x_val, self.y_val)
+        else:
+            x, y, val = self.feed.fit_data()
+        if self.feed is not None and self.feed.is_stream:
+            kwargs.pop("batch_size", None)  # a stream yields batches; Keras refuses batch_size
+        if not validate:
+            val = None
+            kwargs.pop("validation_freq", None)
+            kwargs.pop("validation_steps", None)
+        start = time.perf_counter()
+        history = model.fit(x, y, validation_data=val, callbacks=[*user_callbacks, *callbacks],
+                            verbose=0, **kwargs)
+        seconds = time.perf_counter() - start
+        logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        return Trained(model, logs, seconds)
+
+    def subset(self, rows: np.ndarray) -> Setup:
+        """The same setup trained on some of its training rows (learning curves).
+
+        Raises:
+            NotEditable: the rows are a stream fitdoctor only sampled.
+        """
+        feed = self.feed
+        if feed is not None and feed.is_stream:
+            if not feed.complete:
+                raise NotEditable(
+                    f"the training data is a {feed.kind} stream that fitdoctor sampled "
+                    f"({self.n_train} rows); it cannot train on part of it"
+                )
+            feed = None
+        elif feed is not None:
+            feed = dataclasses.replace(feed, train=take_rows(feed.train, rows),
+                                       train_y=feed.train_y[rows])
+        return dataclasses.replace(self, x_train=self.x_train[rows], y_train=self.y_train[rows],
+                                   feed=feed)
+
     def replace(self, **changes: Any) -> Setup:
-        """A copy with some fields changed (used by remedies; the original stays as it was)."""
+        """A copy with some fields changed (used by remedies; the original stays as it was).
+
+        A remedy that changes rows trains on the changed arrays. That needs every row in the
+        form the model takes: arrays, or a stream whose sample is all of it.
+
+        Raises:
+            NotEditable: rows were changed but the data is a stream fitdoctor only sampled,
+                or several inputs / text the checks read in another form.
+        """
+        rows_changed = any(k in changes for k in ("x_train", "y_train", "x_val", "y_val"))
+        if rows_changed and self.feed is not None and "feed" not in changes:
+            if not (self.feed.is_stream and self.feed.complete):
+                raise NotEditable(
+                    "this remedy changes training rows, and fitdoctor reads this data as "
+                    + (f"a sample of a {self.feed.kind} stream" if self.feed.is_stream
+                       else "several inputs or text it cannot rewrite")
+                    + "; apply it in your own data pipeline"
+                )
+            changes["feed"] = None
         return dataclasses.replace(self, **changes)
 
     def summary(self) -> dict[str, Any]:
-        return {
+        out = {
             "source": self.source,
             "task": self.task.kind,
             "n_classes": self.task.n_classes,
@@ -247,48 +425,65 @@ class Setup:
             "batch_size": self.batch_size,
             "validation": self.val_source,
         }
+        if self.feed is not None:
+            out["input"] = self.feed.kind
+            if self.feed.is_stream:
+                out["sampled"] = self.sampled
+        return out
 
     @classmethod
     def from_arrays(
         cls,
         build_model: Callable[..., Any],
-        train_data: tuple[Any, Any],
-        validation_data: tuple[Any, Any] | None = None,
+        train_data: Any,
+        validation_data: Any = None,
         fit: Mapping[str, Any] | None = None,
         *,
         source: str = "python",
         seed: int = 0,
         search_space: Mapping[str, Any] | None = None,
         vocabulary: Sequence[str] | None = None,
+        reload: Callable[[], tuple[Any, Any]] | None = None,
     ) -> Setup:
         """Validate user data and wrap it in a `Setup`.
 
-        When `validation_data` is None, 20 % of the training rows (or `fit["validation_split"]`)
-        are held out, stratified for classification, and the report says so. For text given as
-        token ids, `vocabulary` names the word behind each id (`get_vocabulary()` of your
-        `TextVectorization` layer); text augmentation needs it to find synonyms.
+        `train_data` is anything `model.fit` takes: `(x, y)` (NumPy, pandas, a dict or list
+        of arrays for several inputs, strings for a model that starts with `TextVectorization`),
+        a `tf.data.Dataset` or `keras.utils.PyDataset` yielding `(x, y[, sample_weight])`, or a
+        generator (then `reload` must make a fresh one for each run: a generator runs once).
+
+        When `validation_data` is None and `fit` has `validation_split`, the last part of the
+        rows is held out as Keras does; with neither, 20 % of the training rows are held out,
+        stratified, and the report says so. For text given as token ids, `vocabulary` names
+        the word behind each id (`get_vocabulary()` of your `TextVectorization` layer).
         """
         if not callable(build_model):
             raise SetupError(f"build_model must be callable; received {type(build_model).__name__}")
         fit = dict(fit or {})
         _validate_fit(fit)
+        model = _peek_model(build_model)
+        if callable(train_data) and reload is None:  # a function that makes a generator
+            make_train, make_val = train_data, validation_data
+
+            def reload() -> tuple[Any, Any]:
+                return make_train(), make_val() if callable(make_val) else make_val
+
+            train_data, validation_data = reload()
+        kind = input_kind(train_data)
+        if kind != "pair":
+            return _from_stream(cls, build_model, model, train_data, validation_data, fit, kind,
+                                source=source, seed=seed, search_space=search_space,
+                                vocabulary=vocabulary, reload=reload)
         x, y = _pair(train_data, "train_data")
-        val_source = "given"
-        if validation_data is None:
-            fraction = float(fit.get("validation_split") or 0.2)
-            x, y, x_val, y_val = _hold_out(x, y, fraction, seed)
-            val_source = "held_out"
-        else:
-            x_val, y_val = _pair(validation_data, "validation_data")
-        if x.shape[1:] != x_val.shape[1:]:
-            raise DataError(
-                f"training and validation features differ in shape: x_train {x.shape[1:]} vs "
-                f"x_val {x_val.shape[1:]}"
-            )
-        words = _validate_vocabulary(vocabulary, x, x_val)
-        task = infer_task(y, _peek_loss(build_model))
-        return cls(build_model, x, y, x_val, y_val, fit, task, source, val_source, search_space,
-                   _column_names(train_data[0]), words)
+        if validation_data is not None:
+            if input_kind(validation_data) != "pair":
+                raise DataError("validation_data must be (x_val, y_val) when the training data "
+                                f"is (x, y); received {type(validation_data).__name__}")
+            validation_data = _pair(validation_data, "validation_data")
+        split = float(fit.get("validation_split") or 0.0)
+        return _assemble(cls, build_model, model, x, y, validation_data, fit, split=split,
+                         seed=seed, source=source, search_space=search_space,
+                         vocabulary=vocabulary, names=_column_names(train_data[0]))
 
 
 def _validate_vocabulary(vocabulary: Sequence[str] | None, x: np.ndarray, x_val: np.ndarray
@@ -327,14 +522,15 @@ def _column_names(x: Any) -> tuple[str, ...] | None:
     return tuple(str(c) for c in columns)
 
 
-def _peek_loss(build_model: Callable[..., Any]) -> Any:
-    """Build the model once to validate it and read its loss. Raises `SetupError` if unusable."""
+def _peek_model(build_model: Callable[..., Any]) -> Any:
+    """Build the model once (seed 0) to validate it. Raises `SetupError` if unusable."""
+    import keras
+
+    keras.utils.set_random_seed(0)
     try:
         model = build_model()
     except Exception as exc:
         raise SetupError(f"build_model() raised {type(exc).__name__}: {exc}") from exc
-    import keras
-
     if not isinstance(model, keras.Model):
         raise SetupError(
             f"build_model() must return a keras.Model; received {type(model).__name__}"
@@ -343,7 +539,165 @@ def _peek_loss(build_model: Callable[..., Any]) -> Any:
         raise SetupError(
             "build_model() returned an uncompiled model; call model.compile(...) in it"
         )
-    return getattr(model, "loss", None)
+    return model
+
+
+def _first_line(exc: BaseException, limit: int = 240) -> str:
+    """The first informative line of an exception message (Keras' run to many lines)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = next((ln for ln in lines if not ln.startswith(("Traceback", "File "))), "")
+    text = text or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shape_text(x: Any) -> str:
+    if isinstance(x, Mapping):
+        return "{" + ", ".join(f"{k!r}: {tuple(np.shape(v))}" for k, v in x.items()) + "}"
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(str(tuple(np.shape(v))) for v in x) + "]"
+    return f"{tuple(np.shape(x))} {getattr(x, 'dtype', '')}".strip()
+
+
+def _model_inputs_text(model: Any) -> str:
+    inputs = getattr(model, "inputs", None) or []
+    try:
+        shapes = [tuple(getattr(t, "shape", ())) for t in inputs]
+    except Exception:  # a subclassed model before it is built
+        shapes = []
+    if not shapes:
+        return "inputs the model infers on first call"
+    return ", ".join(f"{shape} {getattr(t, 'dtype', '')}".strip()
+                     for shape, t in zip(shapes, inputs, strict=True))
+
+
+def smoke_test(setup: Setup, model: Any = None) -> str | None:
+    """Run a few rows through the model and its loss before any long work.
+
+    A model that cannot take the inputs (shape, dtype) stops here, within seconds, with one
+    line naming both sides. A loss that cannot compare the labels with the output is returned
+    as that line instead: `loss_output_mismatch` may know the fix.
+
+    Returns:
+        None, or why the loss cannot be computed.
+
+    Raises:
+        DataError: the model cannot take this data.
+    """
+    model = model if model is not None else setup.reference_model
+    rows = np.arange(min(8, setup.n_train))
+    x, y = setup.model_rows(rows)
+    try:
+        pred = model(x, training=False)
+    except Exception as exc:
+        raise DataError(
+            f"the model cannot take the training data: it expects {_model_inputs_text(model)}, "
+            f"and x has shape {_shape_text(x)} ({_first_line(exc)})"
+        ) from exc
+    try:
+        model.compute_loss(x=x, y=y, y_pred=pred)
+    except Exception as exc:
+        return (f"the loss cannot compare the labels with the model's output: y has shape "
+                f"{_shape_text(y)}, the output {_shape_text(pred)} ({_first_line(exc)})")
+    return None
+
+
+def _keras_split(total: int, fraction: float) -> tuple[slice, slice]:
+    """The rows `validation_split` keeps and holds out: the last part, unshuffled, as Keras."""
+    if not 0 < fraction < 1:
+        raise SetupError(f"validation_split must be in (0, 1). Received: {fraction}")
+    split_at = int(np.ceil(total * (1.0 - fraction)))
+    if split_at < 2 or total - split_at < 1:
+        raise DataError(f"validation_split={fraction} leaves no rows on one side of {total}")
+    return slice(0, split_at), slice(split_at, None)
+
+
+def _audit_view(model: Any, x: Any, what: str) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """What the data checks read for inputs that are not one numeric array.
+
+    Strings go through the model's own `TextVectorization` (the checks see token ids); several
+    inputs become one table with a column per feature, named after its input; an input with
+    more than one feature axis (an image) is audited alone when it is the only numeric one.
+    """
+    if not isinstance(x, (Mapping, list)):
+        vectorizer = vectorizes_text(model)
+        if vectorizer is None:
+            raise DataError(
+                f"{what} is text (dtype {np.asarray(x).dtype}), but the model does not start "
+                "with a keras.layers.TextVectorization layer to turn it into numbers"
+            )
+        return np.asarray(vectorizer(np.asarray(x)).numpy()), None
+    items = list(x.items()) if isinstance(x, Mapping) else [
+        (f"input{i}", v) for i, v in enumerate(x)]
+    columns, names, images = [], [], []
+    for name, value in items:
+        if is_strings(value):
+            continue
+        arr = _to_array(value, f"{what}[{name!r}]")
+        if arr.ndim > 2:
+            images.append(arr)
+            continue
+        flat = arr.reshape(len(arr), -1).astype("float32")
+        columns.append(flat)
+        names += [str(name)] if flat.shape[1] == 1 else [
+            f"{name}[{i}]" for i in range(flat.shape[1])]
+    if columns:
+        return np.concatenate(columns, axis=1), tuple(names)
+    if images:
+        return images[0], None
+    raise DataError(f"{what} has no numeric input for fitdoctor to read")
+
+
+def _sample_stream(obj: Any, kind: str, what: str, fit: Mapping[str, Any], seed: int,
+                   steps_key: str):
+    steps = fit.get(steps_key)
+    try:
+        return draw_sample(obj, kind, max_rows=SAMPLE_ROWS, seed=seed,
+                           max_batches=int(steps) if steps else None, what=what)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"reading {what} ({kind}) raised {type(exc).__name__}: "
+                        f"{_first_line(exc)}") from exc
+
+
+def _from_stream(cls, build_model, model, train_data, validation_data, fit, kind, *, source,
+                 seed, search_space, vocabulary, reload) -> Setup:
+    """A `Setup` over a stream: `fit` gets the stream, the checks a bounded sample of it."""
+    if kind == "generator" and reload is None:
+        raise DataError(
+            "a generator runs once, and fitdoctor trains several times: pass a function that "
+            "makes it (train_data=make_batches), or a keras.utils.PyDataset"
+        )
+    if fit.get("validation_split"):
+        raise DataError(f"validation_split does not apply to a {kind} (Keras refuses it too); "
+                        "give validation data as a second stream or (x_val, y_val)")
+    sample = _sample_stream(train_data, kind, "training data", fit, seed, "steps_per_epoch")
+    if validation_data is None:
+        if not sample.complete:
+            raise DataError(
+                f"no validation data, and the training {kind} holds more than the "
+                f"{SAMPLE_ROWS} rows fitdoctor reads at once: return validation data from "
+                "load_data() as a second stream or (x_val, y_val)"
+            )
+        # All of it is in the sample: hold out part of it and train on the rest as arrays.
+        return _assemble(cls, build_model, model, sample.x, sample.y, None, fit, split=0.0,
+                         seed=seed, source=source, search_space=search_space,
+                         vocabulary=vocabulary, names=None)
+    if input_kind(validation_data) == "pair":
+        validation = _pair(validation_data, "validation_data")
+        feed_val = validation
+    else:
+        val = _sample_stream(validation_data, input_kind(validation_data), "validation data",
+                             fit, seed + 1, "validation_steps")
+        validation, feed_val = (val.x, val.y), validation_data
+    one_shot = kind == "generator"
+    feed = Feed(kind, None if one_shot else train_data, None, feed_val,
+                reload if one_shot else None, complete=sample.complete,
+                rows_seen=int(len(sample.y)), batch_size=sample.batch_size,
+                steps=steps_of(train_data, kind))
+    return _assemble(cls, build_model, model, sample.x, sample.y, validation, fit, split=0.0,
+                     seed=seed, source=source, search_space=search_space,
+                     vocabulary=vocabulary, names=None, feed=feed)
 
 
 def _validate_fit(fit: Mapping[str, Any]) -> None:
@@ -357,29 +711,87 @@ def _validate_fit(fit: Mapping[str, Any]) -> None:
         )
 
 
-def _pair(data: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _inputs(obj: Any, what: str) -> Any:
+    """Inputs as arrays: one array, a dict or list of arrays (several inputs), or strings."""
+    if isinstance(obj, Mapping):
+        return {k: _inputs(v, f"{what}[{k!r}]") for k, v in obj.items()}
+    if isinstance(obj, list) and obj and hasattr(obj[0], "shape"):
+        return [_inputs(v, f"{what}[{i}]") for i, v in enumerate(obj)]
+    if is_strings(obj if hasattr(obj, "dtype") else np.asarray(obj)):
+        return np.asarray(obj)
+    return _to_array(obj, what)
+
+
+def _pair(data: Any, what: str) -> tuple[Any, np.ndarray]:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise DataError(f"{what} must be a pair (x, y); received {type(data).__name__}")
-    x = _to_array(data[0], f"{what} x")
+    x = _inputs(data[0], f"{what} x")
     y = _to_array(data[1], f"{what} y")
-    if x.ndim == 0 or y.ndim == 0:
-        raise DataError(f"{what}: x and y must have a sample axis; shapes {x.shape} and {y.shape}")
-    if len(x) != len(y):
-        raise DataError(
-            f"{what}: x and y have different lengths: x has {len(x)} rows, y has {len(y)}"
-        )
-    if len(x) < 2:
-        raise DataError(f"{what} has {len(x)} row(s); fitdoctor needs at least 2")
+    arrays = list(x.values()) if isinstance(x, dict) else x if isinstance(x, list) else [x]
+    if not arrays or any(a.ndim == 0 for a in arrays) or y.ndim == 0:
+        raise DataError(f"{what}: x and y must have a sample axis; shapes {_shape_text(x)} and "
+                        f"{y.shape}")
+    for a in arrays:
+        if len(a) != len(y):
+            raise DataError(
+                f"{what}: x and y have different lengths: x has {len(a)} rows, y has {len(y)}"
+            )
+    if len(y) < 2:
+        raise DataError(f"{what} has {len(y)} row(s); fitdoctor needs at least 2")
     return x, y
 
 
-def _hold_out(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+def _held_out_rows(audit_x: np.ndarray, y: np.ndarray, seed: int):
+    """fitdoctor's own 20 % holdout, split by duplicate groups so it creates no leakage."""
     from fitdoctor.holdout import split_by_duplicates
 
-    if not 0 < fraction < 1:
-        raise SetupError(f"validation_split must be in (0, 1). Received: {fraction}")
-    train, val = split_by_duplicates(x, y, fraction, seed)
-    return x[train], y[train], x[val], y[val]
+    return split_by_duplicates(audit_x, y, 0.2, seed)
+
+
+def _assemble(cls, build_model, model, x, y, validation, fit, *, split, seed, source,
+              search_space, vocabulary, names, feed=None) -> Setup:
+    """The `Setup` for in-memory rows: holdout, the checks' view of the inputs, validation.
+
+    Args:
+        x, y: Training inputs as the model takes them, and labels.
+        validation: `(x_val, y_val)` as the model takes them, or None to split them off: the
+            last `split` of the rows as Keras' `validation_split` does, or else 20 % by
+            duplicate groups.
+        feed: A stream's `Feed`, when the rows are its sample. Defaults to None.
+    """
+    structured = isinstance(x, (Mapping, list)) or is_strings(x)
+    audit_x, audit_names = _audit_view(model, x, "training data x") if structured else (x, names)
+    val_source = "given"
+    if validation is None:
+        if split:
+            train_rows, val_rows = _keras_split(n_rows(x), split)
+            val_source = "validation_split"
+        else:
+            train_rows, val_rows = _held_out_rows(audit_x, y, seed)
+            val_source = "held_out"
+        validation = (take_rows(x, val_rows), y[val_rows])
+        audit_val = audit_x[val_rows]
+        x, y, audit_x = take_rows(x, train_rows), y[train_rows], audit_x[train_rows]
+    else:
+        audit_val = (_audit_view(model, validation[0], "validation data x")[0] if structured
+                     else validation[0])
+    if audit_x.shape[1:] != audit_val.shape[1:]:
+        raise DataError(
+            f"training and validation features differ in shape: x_train {audit_x.shape[1:]} "
+            f"vs x_val {audit_val.shape[1:]}"
+        )
+    if structured and feed is None:
+        feed = Feed("inputs", x, y, validation, complete=True, rows_seen=n_rows(x))
+    words = _validate_vocabulary(vocabulary, audit_x, audit_val)
+    task = infer_task(y, getattr(model, "loss", None))
+    setup = cls(build_model, audit_x, y, audit_val, validation[1], fit, task, source, val_source,
+                search_space, audit_names, words, feed)
+    setup.__dict__["reference_model"] = model  # built once, read by every check
+    loss_error = smoke_test(setup, model)
+    if loss_error is not None:
+        setup = dataclasses.replace(setup, loss_error=loss_error)
+        setup.__dict__["reference_model"] = model
+    return setup
 
 
 def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
@@ -424,7 +836,14 @@ def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
     if not isinstance(fit, Mapping):
         raise SetupError(f"{path}: FIT must be a dict; received {type(fit).__name__}")
     space = namespace.get("SEARCH_SPACE")
+    load_data = namespace["load_data"]
+
+    def reload() -> tuple[Any, Any]:
+        fresh = load_data()
+        return fresh[0], fresh[1]
+
     return Setup.from_arrays(
         namespace["build_model"], data[0], data[1], fit,
         source=str(path), seed=seed, search_space=space, vocabulary=namespace.get("VOCABULARY"),
+        reload=reload,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fitdoctor.budget import Budget
-from fitdoctor.setup import Setup
+from fitdoctor.setup import Setup, Untrainable
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,9 @@ class Evidence:
         if name in self._results:
             return self._results[name]
         if name in self._errors:
-            raise EvidenceUnavailable(str(self._errors[name])) from self._errors[name]
+            error = self._errors[name]
+            kind = EvidenceSkipped if isinstance(error, EvidenceSkipped) else EvidenceUnavailable
+            raise kind(str(error)) from error
         probes = registered_probes()
         if name not in probes:
             raise KeyError(f"no probe named {name!r}; known: {', '.join(sorted(probes))}")
@@ -86,6 +88,10 @@ class Evidence:
         except EvidenceUnavailable as exc:
             self._errors[name] = exc
             raise
+        except Untrainable as exc:  # reported once, by loss_output_mismatch or diagnose
+            skipped = EvidenceSkipped(f"{name} needs training: {exc}")
+            self._errors[name] = skipped
+            raise skipped from exc
         except Exception as exc:
             logger.debug("probe %s failed", name, exc_info=True)
             self._errors[name] = exc

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
-from fitdoctor.evidence.probe_run import train_once
 from fitdoctor.evidence.scores import class_ids, score_series
+from fitdoctor.setup import NotEditable
 
 #: Fractions of the training rows trained on besides the full set, by budget name.
 FRACTIONS = {"standard": (0.5,), "thorough": (0.25, 0.5)}
@@ -118,9 +118,11 @@ def learning_curve(evidence: Evidence) -> LearningCurve:
         if n < MIN_ROWS:
             continue
         idx = _subset_indices(labels, n, evidence.seed, setup.task.is_classification)
-        subset = setup.replace(x_train=setup.x_train[idx], y_train=setup.y_train[idx])
-        _, history, _ = train_once(Evidence(subset, evidence.budget, evidence.seed), evidence.seed,
-                                   **overrides)
+        try:
+            subset = setup.subset(idx)
+        except NotEditable as exc:
+            raise EvidenceSkipped(str(exc)) from None
+        history = subset.train(evidence.seed, **overrides).history
         series = score_series(history, setup.task)
         if series is None or not series.train:
             continue

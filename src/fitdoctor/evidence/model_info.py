@@ -8,14 +8,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from fitdoctor.evidence.base import Evidence, probe
-from fitdoctor.setup import loss_from_logits, loss_name
-
-_AFFINE_KINDS = frozenset({
-    "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D",
-    "DepthwiseConv1D", "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose",
-    "Conv3DTranspose",
-})
+from fitdoctor.evidence.base import Evidence, EvidenceUnavailable, probe
+from fitdoctor.keras_vocab import KERNEL_LAYERS, loss_from_logits, loss_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +42,7 @@ class LayerInfo:
     @property
     def is_weighted(self) -> bool:
         """A Dense or convolution layer: one whose output is an affine map of its input."""
-        return self.kind in _AFFINE_KINDS
+        return self.kind in KERNEL_LAYERS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,11 +197,42 @@ def describe_model(model: keras.Model) -> ModelInfo:
     )
 
 
+def _measured_output_activation(pred: np.ndarray) -> str:
+    """The output activation read off predictions, for a model whose layer order is unknown."""
+    finite = pred[np.isfinite(pred)]
+    if not finite.size:
+        return "linear"
+    if pred.ndim == 2 and pred.shape[1] > 1 and finite.min() >= 0 and np.allclose(
+            pred.sum(axis=1), 1, atol=1e-4):
+        return "softmax"
+    if finite.min() >= 0 and finite.max() <= 1:
+        return "sigmoid"
+    return "linear"
+
+
 @probe("model_info")
 def model_info(evidence: Evidence) -> ModelInfo:
-    """Build the user's model once (seeded) and describe it."""
-    keras.utils.set_random_seed(evidence.seed)
-    model = evidence.setup.build_model()
-    if not model.built:
-        model.build((None, *evidence.setup.x_train.shape[1:]))
-    return describe_model(model)
+    """Describe the user's model (the setup's reference model, built once).
+
+    A subclassed model has no symbolic outputs and no known layer order: its output shape and
+    output activation are measured on two training rows instead of read from its layers.
+    """
+    setup = evidence.setup
+    model = setup.reference_model
+    info = describe_model(model)
+    if getattr(model, "outputs", None):
+        return info
+    try:
+        out = model(setup.model_rows(slice(0, 2))[0], training=False)
+    except Exception as exc:
+        raise EvidenceUnavailable(
+            f"could not call the model on two training rows to read its output: {exc}"
+        ) from exc
+    if isinstance(out, (list, tuple, dict)):
+        out = list(out.values())[0] if isinstance(out, dict) else out[0]
+    pred = np.asarray(keras.ops.convert_to_numpy(out), dtype="float64")
+    return dataclasses.replace(
+        info, output_shape=tuple(int(d) for d in pred.shape[1:]),
+        output_activation=_measured_output_activation(pred),
+        input_shape=tuple(int(d) for d in setup.x_train.shape[1:]),
+    )

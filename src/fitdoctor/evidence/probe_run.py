@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from typing import Any
 
-import keras
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, probe
@@ -70,23 +68,9 @@ class ProbeRun:
 
 
 def train_once(evidence: Evidence, seed: int, callbacks: list | None = None, **fit_overrides):
-    """Build a fresh model with `seed` and run the user's `fit` on it. Returns (model, history)."""
-    setup = evidence.setup
-    keras.utils.set_random_seed(seed)
-    model = setup.build_model()
-    kwargs = setup.fit_kwargs(**fit_overrides)
-    user_callbacks = list(kwargs.pop("callbacks", None) or [])
-    start = time.perf_counter()
-    history = model.fit(
-        setup.x_train,
-        setup.y_train,
-        validation_data=(setup.x_val, setup.y_val),
-        callbacks=user_callbacks + list(callbacks or []),
-        verbose=0,
-        **kwargs,
-    )
-    elapsed = time.perf_counter() - start
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, elapsed
+    """Train a fresh model with `seed` through `Setup.train`. Returns (model, history, seconds)."""
+    run = evidence.setup.train(seed, callbacks=callbacks or (), **fit_overrides)
+    return run.model, run.history, run.seconds
 
 
 def _make_monitor(evidence: Evidence):
@@ -96,8 +80,8 @@ def _make_monitor(evidence: Evidence):
     except ImportError:
         return None
     setup = evidence.setup
-    rows = np.random.default_rng(evidence.seed).permutation(setup.n_train)[:256]
-    return Monitor(data=(setup.x_train[rows], setup.y_train[rows]), samples_per_epoch=2,
+    rows = np.sort(np.random.default_rng(evidence.seed).permutation(setup.n_train)[:256])
+    return Monitor(data=setup.model_rows(rows), samples_per_epoch=2,
                    batch_size=setup.batch_size)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from typing import Any
 
 import keras
 import numpy as np
 
-from fitdoctor.setup import Setup, Task, loss_from_logits
+from fitdoctor.data import n_rows, take_rows
+from fitdoctor.keras_vocab import loss_from_logits
+from fitdoctor.setup import Setup, Task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,9 +82,7 @@ def accuracy(pred: np.ndarray, y: np.ndarray, task: Task, *, from_logits: bool =
 
 def original_loss(setup: Setup) -> Any:
     """The loss function the user compiled, to measure every variant on the same scale."""
-    keras.utils.set_random_seed(0)
-    model = setup.build_model()
-    return model.loss
+    return setup.reference_model.loss
 
 
 def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any) -> Scores:
@@ -97,14 +96,10 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any) -> Sco
     """
     scores, accs, losses, seconds, first = [], [], [], [], None
     for seed in seeds:
-        keras.utils.set_random_seed(seed)
-        model = setup.build_model()
-        kwargs = setup.fit_kwargs()
-        start = time.perf_counter()
-        model.fit(setup.x_train, setup.y_train, validation_data=(setup.x_val, setup.y_val),
-                  verbose=0, **kwargs)
-        seconds.append(time.perf_counter() - start)
-        pred = predict(model, setup.x_val)
+        run = setup.train(seed)
+        model = run.model
+        seconds.append(run.seconds)
+        pred = predict(model, setup.val_inputs())
         acc = accuracy(pred, setup.y_val, setup.task, from_logits=loss_from_logits(model.loss))
         loss = _loss_value(model, user_loss, setup.y_val, pred)
         accs.append(acc)
@@ -115,11 +110,11 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any) -> Sco
     return Scores(tuple(scores), tuple(accs), tuple(losses), tuple(seconds), first)
 
 
-def predict(model: Any, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:
     """Predictions in inference mode, batch by batch (no per-model `predict` retracing)."""
     parts = []
-    for start in range(0, len(x), batch_size):
-        out = model(x[start:start + batch_size], training=False)
+    for start in range(0, n_rows(x), batch_size):
+        out = model(take_rows(x, slice(start, start + batch_size)), training=False)
         if isinstance(out, (list, tuple, dict)):  # several outputs: score the first
             out = list(out.values())[0] if isinstance(out, dict) else out[0]
         parts.append(keras.ops.convert_to_numpy(out))

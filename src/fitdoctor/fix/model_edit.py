@@ -15,17 +15,13 @@ from typing import Any
 
 import keras
 
-from fitdoctor.setup import Setup
+from fitdoctor.setup import NotEditable, Setup
 
 #: `edit(layer, config, is_output)` returns a replacement layer, or None to keep a plain clone.
 LayerEdit = Callable[[Any, dict[str, Any], bool], Any]
 CompileEdit = Callable[[dict[str, Any]], dict[str, Any]]
 
 _EDITABLE = ("Sequential", "Functional")
-
-
-class NotEditable(Exception):
-    """The model cannot be rebuilt from its config (subclassed, or several inputs)."""
 
 
 def is_editable(model: Any) -> bool:
@@ -132,6 +128,5 @@ def _wrap_outputs(model: Any, layers: list[Any]) -> Any:
 
 
 def probe_model(setup: Setup) -> Any:
-    """Build the setup's model once (seeded), to read its layers and compile config."""
-    keras.utils.set_random_seed(0)
-    return setup.build_model()
+    """The setup's reference model (built once), to read its layers and compile config."""
+    return setup.reference_model

@@ -10,7 +10,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from fitdoctor.setup import Setup, loss_from_logits
+from fitdoctor.keras_vocab import loss_from_logits
+from fitdoctor.setup import Setup
 from fitdoctor.tune.space import Param, _all_layers
 
 logger = logging.getLogger(__name__)
@@ -98,16 +99,23 @@ def _set_l2(model: keras.Model, strength: float) -> int:
     return count
 
 
-def build_trial_model(setup: Setup, space: Sequence[Param],
-                      values: Mapping[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
-    """Build a fresh model with `values` applied. Returns the model and the `fit` overrides."""
+def values_by_target(space: Sequence[Param], values: Mapping[str, Any]
+                     ) -> dict[str, dict[str, Any]]:
+    """The sampled values grouped by where each goes (`Param.target`)."""
     by_target: dict[str, dict[str, Any]] = {}
     for param in space:
         if param.name in values:
             by_target.setdefault(param.target, {})[param.name] = values[param.name]
+    return by_target
+
+
+def build_trial_model(setup: Setup, space: Sequence[Param],
+                      values: Mapping[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
+    """Build a fresh model with `values` applied. Returns the model and the `fit` overrides."""
+    by_target = values_by_target(space, values)
     model = setup.build_model(**by_target.get("build_model", {}))
     if not model.built:
-        model.build((None, *setup.x_train.shape[1:]))
+        model(setup.model_rows(slice(0, 2))[0], training=False)
     for value in by_target.get("optimizer", {}).values():
         model.optimizer.learning_rate = float(value)
     for value in by_target.get("dropout_layers", {}).values():
@@ -137,19 +145,18 @@ def train_trial(
         The model (best epoch's weights restored), its validation score, the per-epoch scores,
         and whether the pruner stopped it.
     """
-    keras.utils.set_random_seed(seed)
-    model, fit_overrides = build_trial_model(setup, space, values)
-    kwargs = setup.fit_kwargs(**fit_overrides)
-    user_callbacks = [c for c in (kwargs.pop("callbacks", None) or [])
-                      if not isinstance(c, keras.callbacks.EarlyStopping)]
+    fit_overrides = values_by_target(space, values).get("fit", {})
     maximize = setup.task.is_classification
     reporter = TrialReporter(setup, trial)
     stopper = keras.callbacks.EarlyStopping(
         monitor=SCORE_KEY, mode="max" if maximize else "min", patience=patience,
         restore_best_weights=True,
     )
-    model.fit(setup.x_train, setup.y_train, validation_data=(setup.x_val, setup.y_val),
-              callbacks=[*user_callbacks, reporter, stopper], verbose=0, **kwargs)
+    model = setup.train(
+        seed, callbacks=[reporter, stopper],
+        build=lambda: build_trial_model(setup, space, values)[0],
+        keep_callback=lambda c: not isinstance(c, keras.callbacks.EarlyStopping), **fit_overrides,
+    ).model
     finite = [s for s in reporter.scores if math.isfinite(s)]
     if not finite:
         return model, math.nan, reporter.scores, reporter.pruned

@@ -11,7 +11,8 @@ from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import edited_builder, probe_model
 from fitdoctor.fix.remedies.activation import output_activation
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
-from fitdoctor.setup import Setup, loss_name
+from fitdoctor.keras_vocab import loss_name
+from fitdoctor.setup import Setup
 
 _REGRESSION = ("mean_squared_error", "mse", "mean_absolute_error", "mae", "huber", "log_cosh")
 

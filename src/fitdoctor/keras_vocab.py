@@ -1,0 +1,123 @@
+"""What fitdoctor knows about Keras and about data, in one place.
+
+Which layer types carry kernels, which losses are regression losses, how a loss is named, how
+labels are encoded, what counts as an image: checks, evidence, remedies and tune all import these
+from here, so there is one list of each and the copies cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Layers whose output is an affine map of their input: they have a kernel (and usually a bias).
+KERNEL_LAYERS = frozenset({
+    "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose",
+    "Conv3DTranspose",
+})
+
+#: The convolution layers among them.
+CONV_LAYERS = frozenset(k for k in KERNEL_LAYERS if "Conv" in k)
+
+#: Kernel layers whose width is a `units` or `filters` argument that remedies may scale.
+RESIZABLE_LAYERS = ("Dense", "Conv1D", "Conv2D", "Conv3D")
+
+#: Layers that only reshape or regularize: they pass values through without a nonlinearity.
+PASS_THROUGH_LAYERS = frozenset({
+    "InputLayer", "Flatten", "Reshape", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "GaussianDropout", "AlphaDropout", "GaussianNoise", "Permute",
+    "RepeatVector", "BatchNormalization", "LayerNormalization", "Identity", "Activation",
+})
+
+#: Preprocessing layers that may come before the first trainable layer. What they output, not
+#: their presence, decides whether the network sees scaled inputs.
+PREPROCESSING_LAYERS = frozenset({
+    "Normalization", "Rescaling", "TextVectorization", "StringLookup", "IntegerLookup",
+    "CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "Resizing", "CenterCrop",
+    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
+    "RandomCrop", "RandomBrightness",
+})
+
+#: Loss names (canonical snake_case and Keras' aliases) that mean a regression task.
+REGRESSION_LOSSES = frozenset({
+    "mean_squared_error", "mse", "mean_absolute_error", "mae", "huber", "huber_loss", "log_cosh",
+    "logcosh", "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle",
+    "poisson", "cosine_similarity",
+})
+
+#: Aliases Keras accepts for the same loss, mapped to the full name.
+LOSS_ALIASES = {
+    "mse": "mean_squared_error", "mae": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error",
+    "huber_loss": "huber", "logcosh": "log_cosh",
+}
+
+#: Label encodings fitdoctor tells apart (`Task.label_encoding`).
+LABEL_ENCODINGS = ("integer", "onehot", "multihot", "continuous")
+
+
+def loss_name(loss: Any) -> str:
+    """Canonical snake_case name of a compiled loss (string, function or `keras.losses.Loss`).
+
+    Example:
+        >>> loss_name("MSE"), loss_name("sparse_categorical_crossentropy")
+        ('mse', 'sparse_categorical_crossentropy')
+    """
+    if loss is None:
+        return ""
+    if isinstance(loss, str):
+        return loss.lower()
+    cls_name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    if cls_name is None:
+        cls_name = type(loss).__name__
+    snake = "".join("_" + c.lower() if c.isupper() else c for c in str(cls_name)).lstrip("_")
+    return snake.lower()
+
+
+def full_loss_name(loss: Any) -> str:
+    """`loss_name` with Keras' short aliases expanded (`"mse"` -> `"mean_squared_error"`)."""
+    name = loss_name(loss)
+    return LOSS_ALIASES.get(name, name)
+
+
+def is_regression_loss(loss: Any) -> bool:
+    """Whether a compiled loss is one of Keras' regression losses."""
+    return loss_name(loss) in REGRESSION_LOSSES
+
+
+def loss_from_logits(loss: Any) -> bool:
+    """Whether a compiled loss was built with `from_logits=True`."""
+    config = getattr(loss, "get_config", None)
+    if callable(config):
+        try:
+            return bool(config().get("from_logits", False))
+        except Exception:  # a custom loss whose config we cannot read
+            return False
+    return False
+
+
+def is_image(x: Any) -> bool:
+    """Whether samples have more than one axis: (height, width) or (height, width, channels)."""
+    return getattr(x, "ndim", 0) >= 3
+
+
+def is_image_shape(shape: tuple[int, ...]) -> bool:
+    """Whether one sample's shape (no batch axis) looks like a picture of at least 5×5 pixels."""
+    return (len(shape) == 2 and min(shape) >= 5) or (
+        len(shape) == 3 and min(shape[:2]) >= 5 and shape[2] <= 4)
+
+
+def is_photo_batch(x: Any, min_side: int = 8) -> bool:
+    """Whether `x` is a batch of 2-D images with 1, 3 or 4 channels, each side >= `min_side`."""
+    shape = getattr(x, "shape", ())
+    return len(shape) == 4 and shape[-1] in (1, 3, 4) and min(shape[1:3]) >= min_side
+
+
+def class_ids(y: Any, label_encoding: str) -> np.ndarray:
+    """Labels as one class id per row: argmax of one-hot rows, the id column otherwise."""
+    y = np.asarray(y)
+    if label_encoding == "onehot":
+        return y.argmax(axis=-1)
+    return y.reshape(len(y), -1)[:, 0]
