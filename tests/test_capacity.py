@@ -117,14 +117,12 @@ def test_oversized_network_on_few_rows_is_overfitting(oversized_report):
 
 
 @pytest.mark.slow
-def test_too_many_parameters_is_a_warning_when_overfitting_is_measured(oversized_report):
-    finding = oversized_report.get("too_many_parameters")
-    assert finding is not None and finding.severity is Severity.WARNING
-    assert finding.evidence["overfitting_measured"] is True
+def test_too_many_parameters_merges_into_measured_overfitting(oversized_report):
+    # the measured overfitting ranks, carrying the parameter count; no separate finding
+    assert oversized_report.get("too_many_parameters") is None
+    finding = oversized_report.get("overfitting")
     assert finding.evidence["n_params"] == 71_425
-    # causes rank before the symptom they explain
-    ids = oversized_report.ids()
-    assert ids.index("too_many_parameters") < ids.index("overfitting")
+    assert oversized_report.ids()[0] == "overfitting"
 
 
 @pytest.mark.slow

@@ -72,9 +72,14 @@ class Finding:
         evidence: The measured numbers that justify the finding (JSON-able values).
         fix: What to change, with Keras 3 code.
         category: `"data"`, `"model"` or `"training"`.
-        role: `Role.CAUSE` or `Role.SYMPTOM`; causes rank before the symptoms they explain.
-        explains: Ids of symptom findings this cause accounts for, e.g. `("nan_loss",)`.
+        role: `Role.CAUSE` or `Role.SYMPTOM`; among findings nothing else explains, causes
+            rank before symptoms of the same severity.
+        explains: Ids of findings this one accounts for when they are present, e.g.
+            `("nan_loss",)`.
         rank: Tie-breaker inside a severity, lower first (set by the check).
+        explained_by: Ids of the present findings that explain this one, most important first
+            (empty for a root cause). Derived by `rank_findings` from the other findings'
+            `explains`; any value given is replaced there.
     """
 
     id: str
@@ -86,11 +91,13 @@ class Finding:
     role: Role = Role.CAUSE
     explains: tuple[str, ...] = ()
     rank: int = 50
+    explained_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", Severity(self.severity))
         object.__setattr__(self, "role", Role(self.role))
         object.__setattr__(self, "explains", tuple(self.explains))
+        object.__setattr__(self, "explained_by", tuple(self.explained_by))
         object.__setattr__(self, "evidence", _jsonable(dict(self.evidence)))
 
     @property
@@ -109,6 +116,7 @@ class Finding:
             "fix": {"advice": self.fix.advice, "code": self.fix.code},
             "explains": list(self.explains),
             "rank": self.rank,
+            "explained_by": list(self.explained_by),
         }
 
     @classmethod
@@ -124,27 +132,80 @@ class Finding:
             role=Role(data.get("role", "cause")),
             explains=tuple(data.get("explains", ())),
             rank=int(data.get("rank", 50)),
+            explained_by=tuple(data.get("explained_by", ())),
         )
 
 
 def rank_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    """Order findings most important first.
+    """Order findings most important first: root causes, then what they explain.
 
-    Critical before warning before info; inside a severity, causes before symptoms, then the
-    check's own `rank`. A cause that explains a present symptom is lifted to that symptom's
-    severity, so "learning rate too high" comes before the "NaN loss" it produces.
+    This is the one place that decides rank 1. The rule:
+
+    1. Finding A *explains* finding B when B's id is in `A.explains`, A is a problem (critical or
+       warning: an info note does not claim to hurt anything) and A and B have different ids.
+       Where findings explain each other, the edge from the one that would rank first on its
+       own (severity, role, rank, id) is kept and the other dropped, so there are no cycles.
+    2. B's `explained_by` becomes the ids of the findings that explain it.
+    3. A finding's weight is the worst severity among itself and every finding it explains,
+       directly or through others: a cause is as urgent as its worst symptom.
+    4. Findings are placed one at a time: among those whose explainers are all placed, the one
+       with the smallest (weight, causes before symptoms, the check's `rank`, id) goes next.
+       So a finding always ranks below every finding that explains it, and among unexplained
+       findings severity decides, then role, then rank.
+
+    Example: "learning rate too high" (warning, explains `nan_loss`) comes before the critical
+    "NaN loss" it produces, and the NaN loss carries `explained_by=("lr_too_high",)`.
     """
-    findings = list(findings)
-    worst_by_id: dict[str, int] = {}
-    for f in findings:
-        worst_by_id[f.id] = min(worst_by_id.get(f.id, 9), f.severity.order)
+    items = list(findings)
 
-    def key(f: Finding) -> tuple:
-        explained = [worst_by_id[i] for i in f.explains if i in worst_by_id]
-        effective = min([f.severity.order, *explained])
-        return (effective, 0 if f.role is Role.CAUSE else 1, f.rank, f.id)
+    def own_key(i: int) -> tuple:
+        f = items[i]
+        return (f.severity.order, 0 if f.role is Role.CAUSE else 1, f.rank, f.id)
 
-    return tuple(sorted(findings, key=key))
+    children: dict[int, list[int]] = {i: [] for i in range(len(items))}
+
+    def reaches(start: int, goal: int) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(children[node])
+        return False
+
+    for a in sorted(range(len(items)), key=own_key):
+        if not items[a].is_problem:
+            continue
+        for b, other in enumerate(items):
+            if other.id != items[a].id and other.id in items[a].explains and not reaches(b, a):
+                children[a].append(b)
+    parents: dict[int, list[int]] = {i: [] for i in range(len(items))}
+    for a, kids in children.items():
+        for b in kids:
+            parents[b].append(a)
+
+    def weight(i: int, seen: frozenset = frozenset()) -> int:
+        own = items[i].severity.order
+        return min([own, *(weight(c, seen | {i}) for c in children[i] if c not in seen)])
+
+    def key(i: int) -> tuple:
+        return (weight(i), *own_key(i))
+
+    placed: list[int] = []
+    waiting = set(range(len(items)))
+    while waiting:
+        ready = [i for i in waiting if all(p not in waiting for p in parents[i])]
+        nxt = min(ready, key=key)
+        placed.append(nxt)
+        waiting.remove(nxt)
+    position = {i: n for n, i in enumerate(placed)}
+    ranked = []
+    for i in placed:
+        by = tuple(dict.fromkeys(items[p].id for p in sorted(parents[i], key=position.get)))
+        ranked.append(dataclasses.replace(items[i], explained_by=by))
+    return tuple(ranked)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -113,7 +113,7 @@ class Overfitting(Check):
     category = "model"
     role = Role.SYMPTOM
     rank = 40
-    requires = ("probe_run", "model_info")
+    requires = ("probe_run", "model_info", "learning_curve")
     description = """
     The probe run memorizes the training rows: at the epoch whose weights you keep (the last,
     or the best when EarlyStopping has `restore_best_weights=True`), either the validation loss
@@ -123,8 +123,9 @@ class Overfitting(Check):
     judged on the validation-loss rise alone, because irreducible noise keeps validation loss
     above training loss in a healthy fit. With several seeds (thorough budget) the gap must
     also exceed `noise_factor` (2) times the seed spread of the validation accuracy. The
-    finding reports parameters per training row and, when measured, whether the learning curve
-    says more data would help. Warning.
+    finding reports parameters per training row (an unrestrained, oversized model is reported
+    here rather than as a separate `too_many_parameters`) and, when measured, whether the
+    learning curve says more data would help. Warning.
     """
 
     def __init__(self, *, min_val_loss_rise: float = 0.10, min_gap: float = 0.10,

@@ -25,5 +25,6 @@ from fitdoctor.checks import (
     train_val_shift,  # noqa: F401
     underfitting,  # noqa: F401
     unscaled_inputs,  # noqa: F401
+    unscaled_targets,  # noqa: F401
     vanishing_gradients,  # noqa: F401
 )

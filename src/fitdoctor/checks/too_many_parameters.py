@@ -21,14 +21,15 @@ class TooManyParameters(Check):
     role = Role.CAUSE
     rank = 30
     requires = ("model_info", "probe_run")
-    explains = ("overfitting",)
     description = """
     The model has more than `max_params_per_row` (10) trainable parameters per training row
     and nothing that restrains it: no Dropout layer, no weight or activity regularizer, no
     EarlyStopping callback. Parameter count alone does not prove harm (large networks often
-    generalize), so the severity rests on measurement: warning when the probe run also shows
-    overfitting by the `overfitting` check's default rule, otherwise info (a note to keep an
-    eye on the validation curve).
+    generalize), so this is only a note (info) to keep an eye on the validation curve. When
+    the probe run does overfit (by the `overfitting` check's default rule), the parameter count
+    is merged into the `overfitting` finding, which reports `params_per_row` and whose fix
+    shrinks the layers, and nothing is reported here: the measured overfitting, not the count,
+    is what ranks.
     """
 
     def __init__(self, *, max_params_per_row: float = 10.0) -> None:
@@ -46,22 +47,20 @@ class TooManyParameters(Check):
         if ratio <= self.max_params_per_row or info.has_regularization or has_stopper:
             return []
         try:
-            signals = overfit_signals(evidence)
-            defaults = Overfitting.thresholds()
-            measured = is_overfitting(signals, **defaults)
+            if is_overfitting(overfit_signals(evidence), **Overfitting.thresholds()):
+                return []  # merged into the overfitting finding
         except EvidenceUnavailable:
-            measured = False
+            pass
         widths = hidden_widths(info)
         target = max(1, int(self.max_params_per_row * n_train))
         shrink = max(1.0, (info.n_params / target) ** 0.5)
         smaller = [max(8, int(w / shrink)) for w in widths] or [32]
         return [self.finding(
-            Severity.WARNING if measured else Severity.INFO,
+            Severity.INFO,
             f"{info.n_params:,} trainable parameters for {n_train:,} training rows "
-            f"({ratio:.0f} per row) with no Dropout, regularizer or EarlyStopping"
-            + ("; the probe run overfits" if measured else ""),
+            f"({ratio:.0f} per row) with no Dropout, regularizer or EarlyStopping",
             {"n_params": info.n_params, "n_train": n_train, "params_per_row": ratio,
-             "max_params_per_row": self.max_params_per_row, "overfitting_measured": measured},
+             "max_params_per_row": self.max_params_per_row},
             "Shrink the hidden layers and add Dropout, L2 weight decay and EarlyStopping.",
             dense_sketch(info, smaller, dropout=0.3, l2=1e-4) + "\n" + EARLY_STOPPING
             if not info.has_conv else

@@ -8,11 +8,6 @@ from fitdoctor.checks.base import Check, register
 from fitdoctor.evidence import Evidence
 from fitdoctor.findings import Finding
 
-#: Layers that put inputs on a common scale when they come before the first weighted layer.
-NORMALIZERS = ("Normalization", "Rescaling", "BatchNormalization", "LayerNormalization")
-#: Layers that only reshape: looking past them for a normalizer is still "first".
-_PASS_THROUGH = ("InputLayer", "Flatten", "Reshape", "Permute", "Resizing", "CenterCrop")
-
 
 @register
 class UnscaledInputs(Check):
@@ -25,12 +20,17 @@ class UnscaledInputs(Check):
         "`pixel_max` are taken to be raw pixel values. Large inputs saturate activations and "
         "force tiny learning rates, so training stalls or diverges: critical for pixels above "
         "100 (0-255 images) or magnitudes of at least "
-        "`critical_abs_value`, a warning otherwise. Silent when a Normalization, Rescaling or "
-        "BatchNormalization layer comes before the model's first weighted layer, and on text "
-        "given as token ids into an Embedding layer."
+        "`critical_abs_value`, a warning otherwise. The inputs measured are what the model's "
+        "first trainable layer receives: a sample of training rows is pushed through the "
+        "model's leading layers without trainable weights (Normalization, Rescaling, ...) and "
+        "its BatchNormalization/LayerNormalization, so an adapted Normalization or a "
+        "Rescaling(1/255) silences the check by what it outputs, while a Normalization that "
+        "was never adapted (an identity) does not. Silent on text given as token ids into an "
+        "Embedding layer."
     )
     category = "data"
     rank = 3
+    requires = ("forward_pass",)
     explains = ("lr_too_high", "nan_loss", "exploding_gradients", "dead_relu",
                 "saturated_activations", "underfitting", "baseline_beats_model")
 
@@ -52,33 +52,23 @@ class UnscaledInputs(Check):
         self.pixel_max = pixel_max
         self.critical_abs_value = critical_abs_value
 
-    @staticmethod
-    def normalizer(evidence: Evidence) -> str | None:
-        """The kind of normalizing layer before the first weighted layer, if any."""
-        for layer in evidence.get("model_info").layers:
-            if layer.kind in NORMALIZERS:
-                return layer.kind
-            if layer.kind in _PASS_THROUGH or layer.params == 0:
-                continue
-            return None
-        return None
-
     def run(self, evidence: Evidence) -> list[Finding]:
-        stats = evidence.get("data_stats")
-        if self.normalizer(evidence) is not None or evidence.setup.token_inputs:
+        if evidence.setup.token_inputs:
             return []
-        magnitude = np.maximum(np.abs(stats.p01), np.abs(stats.p99))
-        ranges = stats.p99 - stats.p01
-        top, bottom = float(np.nanmax(stats.maximum)), float(np.nanmin(stats.minimum))
+        stats = evidence.get("forward_pass")
+        ranges = stats.ranges
+        magnitude = np.maximum(np.abs(ranges.p01), np.abs(ranges.p99))
+        spans = ranges.p99 - ranges.p01
+        top, bottom = float(np.nanmax(ranges.maximum)), float(np.nanmin(ranges.minimum))
         if stats.image and bottom >= 0 and top > self.pixel_max:
             return [self.finding(
                 "critical" if top > 100 else "warning",
-                f"pixel values run from {bottom:g} to {top:g}: raw pixel values go into the "
-                "model unscaled",
+                f"pixel values run from {bottom:g} to {top:g}{_after(stats)}: raw pixel values "
+                "go into the model unscaled",
                 {"pixel_min": bottom, "pixel_max": top,
-                 "mean_pixel": float(np.nanmean(stats.mean)), **stats.sample_note()},
-                "Rescale pixels to [0, 1] inside the model with a Rescaling layer, so saved "
-                "models scale their own inputs.",
+                 "mean_pixel": float(np.nanmean(ranges.mean)), **stats.sample_note()},
+                _unadapted(stats) + "Rescale pixels to [0, 1] inside the model with a "
+                "Rescaling layer, so saved models scale their own inputs.",
                 """
                 inputs = keras.Input(shape=x_train.shape[1:])
                 x = keras.layers.Rescaling(1.0 / 255)(inputs)
@@ -86,21 +76,19 @@ class UnscaledInputs(Check):
                 """,
             )]
         worst = int(np.nanargmax(magnitude))
-        positive = ranges[ranges > 0]
+        positive = spans[spans > 0]
         median_range = float(np.median(positive)) if positive.size else 0.0
-        ratio = float(ranges.max() / median_range) if median_range > 0 else 0.0
+        ratio = float(spans.max() / median_range) if median_range > 0 else 0.0
         spread_out = ratio >= self.max_range_ratio and not stats.image  # pixels share a scale
         if magnitude[worst] < self.max_abs_value and not spread_out:
             return []
         order = np.argsort(-magnitude)[:5]
-        shown = {
-            stats.feature_names[i]: [round(float(stats.p01[i]), 4), round(float(stats.p99[i]), 4)]
-            for i in order
-        }
+        shown = {stats.feature_names[i]: [round(float(ranges.p01[i]), 4),
+                                          round(float(ranges.p99[i]), 4)] for i in order}
         severity = "critical" if magnitude[worst] >= self.critical_abs_value else "warning"
         return [self.finding(
             severity,
-            f"inputs are unscaled: {stats.feature_names[worst]} reaches "
+            f"inputs are unscaled{_after(stats)}: {stats.feature_names[worst]} reaches "
             f"{float(magnitude[worst]):.4g} while the median feature spans {median_range:.3g}",
             {"largest_magnitude": float(magnitude[worst]),
              "largest_feature": stats.feature_names[worst],
@@ -108,8 +96,8 @@ class UnscaledInputs(Check):
              "p1_p99_of_largest": shown,
              "features_above_max_abs_value": int((magnitude >= self.max_abs_value).sum()),
              **stats.sample_note()},
-            "Standardise the inputs inside the model with a Normalization layer adapted on the "
-            "training data (mean 0, variance 1 per feature).",
+            _unadapted(stats) + "Standardise the inputs inside the model with a Normalization "
+            "layer adapted on the training data (mean 0, variance 1 per feature).",
             """
             normalizer = keras.layers.Normalization()
             normalizer.adapt(x_train)
@@ -117,3 +105,21 @@ class UnscaledInputs(Check):
                                       *model_layers])
             """,
         )]
+
+
+def _after(stats) -> str:
+    """" after the model's Normalization layer" when the inputs went through preprocessing."""
+    if not stats.preprocessing:
+        return ""
+    return f" after the model's {', '.join(stats.preprocessing)} layer(s)"
+
+
+def _unadapted(stats) -> str:
+    """Advice for preprocessing layers that returned their input unchanged."""
+    if not stats.preprocessing or not stats.unchanged:
+        return ""
+    hint = (" A Normalization layer that was never adapted is an identity: call "
+            "`normalizer.adapt(x_train)` before building the model on it."
+            if "Normalization" in stats.preprocessing else "")
+    return (f"The model's {', '.join(stats.preprocessing)} layer(s) pass the inputs through "
+            f"unchanged.{hint} ")

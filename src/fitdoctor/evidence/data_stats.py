@@ -26,6 +26,8 @@ _CHUNK = 65_536
 _GRID = 8
 #: Why probes that read features as numbers skip text given as token ids (`Setup.token_inputs`).
 TOKEN_IDS = "token ids are word indices, not measurements"
+#: Numbers data sets write for "missing": all nines, two to nine digits, either sign (-999, 9999).
+MISSING_CODES = tuple(sorted(sign * (10**k - 1) for k in range(2, 10) for sign in (1, -1)))
 
 
 def is_image(x: np.ndarray) -> bool:
@@ -107,6 +109,145 @@ def row_fingerprints(x: np.ndarray, seed: int = 12345) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True)
+class Ranges:
+    """Per-feature statistics of a sample (rows x features), over finite values only.
+
+    Args:
+        minimum, maximum, mean, std, p01, p99: One value per feature (0 for a feature with no
+            finite value).
+    """
+
+    minimum: np.ndarray
+    maximum: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    p01: np.ndarray
+    p99: np.ndarray
+
+
+def ranges_of(sample: np.ndarray) -> Ranges:
+    """Measure `Ranges` of a 2-D sample, ignoring NaN and infinite values."""
+    finite = np.where(np.isfinite(sample), sample, np.nan).astype("float64")
+    finite[:, np.isnan(finite).all(axis=0)] = 0.0
+    p01, p99 = np.nanpercentile(finite, [1, 99], axis=0)
+    return Ranges(minimum=np.nanmin(finite, axis=0), maximum=np.nanmax(finite, axis=0),
+                  mean=np.nanmean(finite, axis=0), std=np.nanstd(finite, axis=0),
+                  p01=p01, p99=p99)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sentinel:
+    """A value in one column that may be a missing value written as a number.
+
+    Two kinds are measured (the `missing_values` check judges them):
+
+    - `"code"`: an all-nines code (`MISSING_CODES`: -999, 9999, ...) that lies beyond every
+      other value of its column. `gap_to_range` is its distance to the nearest other value over
+      the range (max - min) of the other values.
+    - `"zero"`: exact zeros in a column whose other values are all positive and take at least
+      two distinct values. `expected_in_gap` is how many values the empty interval between 0
+      and the smallest positive value m would hold if the column ran on down to zero at the
+      density of its lowest tenth of positive values: that tenth's count per possible value in
+      [m, 10th percentile], times the possible values in (0, m). Possible values follow the
+      column's own resolution (the smallest step between its distinct values), so integer
+      counts such as pregnancies (m = 1 step) give 0: nothing could lie in between.
+      `depth` is how far below the positive values' median zero lies, in robust standard
+      deviations of those values (interquartile range / 1.349).
+
+    Args:
+        feature: Column name; `index`: its position among the flattened features.
+        value: The value, e.g. -999.0 or 0.0.
+        kind: `"code"` or `"zero"`.
+        count_train, count_val: Rows holding the value in this column (all rows).
+        share: Of the training sample's rows, the fraction holding it.
+        gap_to_range: See above (codes; NaN for zeros).
+        expected_in_gap, depth: See above (zeros; NaN for codes).
+    """
+
+    feature: str
+    index: int
+    value: float
+    kind: str
+    count_train: int
+    count_val: int
+    share: float
+    gap_to_range: float = float("nan")
+    expected_in_gap: float = float("nan")
+    depth: float = float("nan")
+
+    def as_evidence(self) -> dict[str, Any]:
+        out = {"value": self.value, "kind": self.kind, "train": self.count_train,
+               "val": self.count_val, "share": round(self.share, 4)}
+        if self.kind == "code":
+            out["gap_to_range"] = round(self.gap_to_range, 2)
+        else:
+            out.update(expected_in_gap=round(self.expected_in_gap, 1),
+                       depth=round(self.depth, 2))
+        return out
+
+
+def _zero_candidate(column: np.ndarray) -> tuple[float, float] | None:
+    """(expected_in_gap, depth) for a column with zeros and otherwise positive values."""
+    positive = column[column > 0]
+    distinct = np.unique(positive)
+    if len(distinct) < 2 or (column < 0).any():
+        return None
+    low, step = float(distinct[0]), float(np.diff(distinct).min())
+    tenth = float(np.percentile(positive, 10))
+    in_tenth = int((positive <= tenth).sum())
+    tenth_slots = round((tenth - low) / step) + 1  # possible values in [m, tenth]
+    gap_slots = max(0, round(low / step) - 1)  # possible values in (0, m)
+    expected = in_tenth * gap_slots / tenth_slots
+    q1, median, q3 = np.percentile(positive, [25, 50, 75])
+    spread = (q3 - q1) / 1.349
+    depth = float(median / spread) if spread > 0 else float("inf")
+    return expected, depth
+
+
+def _code_candidate(column: np.ndarray, code: float) -> float | None:
+    """gap_to_range of `code` when it lies beyond every other value of the column."""
+    others = column[column != code]
+    if others.size < 2:
+        return None
+    low, high = float(others.min()), float(others.max())
+    if low < code < high or high == low:
+        return None
+    return (low - code if code < low else code - high) / (high - low)
+
+
+def _sentinels(setup: Setup, sample: np.ndarray, names: tuple[str, ...]) -> tuple[Sentinel, ...]:
+    """Candidate missing-value codes and implausible zeros, per column (tables only)."""
+    if is_image(setup.x_train) or sample.size == 0:
+        return ()
+    found: list[tuple[int, float, str, float, float, float]] = []
+    has_zero = (sample == 0).any(axis=0)
+    for j in np.flatnonzero(has_zero):
+        column = sample[:, j][np.isfinite(sample[:, j])]
+        candidate = _zero_candidate(column)
+        if candidate is not None:
+            found.append((int(j), 0.0, "zero", float("nan"), *candidate))
+    codes = np.asarray(MISSING_CODES, dtype="float64")
+    for j in np.flatnonzero(np.isin(sample, codes).sum(axis=0) >= 2):
+        column = sample[:, j][np.isfinite(sample[:, j])]
+        for code in codes[np.isin(codes, column)]:
+            if (column == code).sum() < 2:
+                continue
+            gap = _code_candidate(column, float(code))
+            if gap is not None:
+                found.append((int(j), float(code), "code", gap, float("nan"), float("nan")))
+    train = setup.x_train.reshape(setup.n_train, -1)
+    val = setup.x_val.reshape(len(setup.x_val), -1)
+    return tuple(
+        Sentinel(feature=names[j], index=j, value=value, kind=kind,
+                 count_train=int(np.count_nonzero(train[:, j] == value)),
+                 count_val=int(np.count_nonzero(val[:, j] == value)),
+                 share=float((sample[:, j] == value).mean()),
+                 gap_to_range=gap, expected_in_gap=expected, depth=depth)
+        for j, value, kind, gap, expected, depth in found
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class DataStats:
     """What the data looks like.
 
@@ -118,6 +259,8 @@ class DataStats:
         minimum, maximum, mean, std, p01, p99: Per-feature statistics of the training sample,
             over finite values only.
         missing_train, missing_val: Per-feature count of NaN or infinite values (full data).
+        sentinels: Values that may be missing values written as numbers (`Sentinel`), found
+            on the training sample and counted on all rows; empty for images and token ids.
         label_missing: NaN or infinite labels in training + validation data (full data).
         class_counts_train, class_counts_val: Rows per class id (classification only).
         exact_duplicates: Training rows that repeat an earlier training row (full data).
@@ -144,6 +287,7 @@ class DataStats:
     p99: np.ndarray
     missing_train: np.ndarray
     missing_val: np.ndarray
+    sentinels: tuple[Sentinel, ...]
     label_missing: int
     class_counts_train: dict[int, int]
     class_counts_val: dict[int, int]
@@ -248,13 +392,10 @@ def data_stats(evidence: Evidence) -> DataStats:
     va = sample_rows(len(setup.x_val), limit, evidence.seed + 1)
     d = int(np.prod(setup.x_train.shape[1:])) or 1
     sample = np.asarray(setup.x_train[tr], dtype="float64").reshape(len(tr), d)
-    finite = np.where(np.isfinite(sample), sample, np.nan)
-    all_nan = np.isnan(finite).all(axis=0)
-    finite[:, all_nan] = 0.0
     names = setup.feature_names if setup.feature_names and len(setup.feature_names) == d else None
     if names is None:
         names = tuple(f"x[{i}]" for i in range(d))
-    p01, p99 = np.nanpercentile(finite, [1, 99], axis=0)
+    ranges = ranges_of(sample)
     y_all = np.concatenate([np.asarray(setup.y_train).reshape(setup.n_train, -1),
                             np.asarray(setup.y_val).reshape(len(setup.y_val), -1)])
     label_missing = int((~np.isfinite(y_all.astype("float64"))).any(axis=1).sum())
@@ -267,14 +408,15 @@ def data_stats(evidence: Evidence) -> DataStats:
         image=is_image(setup.x_train),
         input_shape=tuple(int(s) for s in setup.x_train.shape[1:]),
         feature_names=names,
-        minimum=np.nanmin(finite, axis=0),
-        maximum=np.nanmax(finite, axis=0),
-        mean=np.nanmean(finite, axis=0),
-        std=np.nanstd(finite, axis=0),
-        p01=p01,
-        p99=p99,
+        minimum=ranges.minimum,
+        maximum=ranges.maximum,
+        mean=ranges.mean,
+        std=ranges.std,
+        p01=ranges.p01,
+        p99=ranges.p99,
         missing_train=_missing_counts(setup.x_train),
         missing_val=_missing_counts(setup.x_val),
+        sentinels=() if setup.token_inputs else _sentinels(setup, sample, names),
         label_missing=label_missing,
         class_counts_train=_class_counts(setup.y_train, setup),
         class_counts_val=_class_counts(setup.y_val, setup),

@@ -4,6 +4,7 @@ from fitdoctor.evidence import (
     data_shift,  # noqa: F401
     data_stats,  # noqa: F401
     feature_relevance,  # noqa: F401
+    forward_pass,  # noqa: F401
     learning_curve,  # noqa: F401
     lr_range,  # noqa: F401
     model_info,  # noqa: F401

@@ -1,5 +1,5 @@
-"""Learn standardized targets, answer in the targets' own units (treats regression
-`output_range_mismatch` and `underfitting` when the targets are far from unit scale).
+"""Learn standardized targets, answer in the targets' own units (treats `unscaled_targets`,
+regression `output_range_mismatch`, and `underfitting` when the targets are far from unit scale).
 
 A network initialized the usual way outputs values of order 1. Targets in the hundreds (house
 prices, diabetes progression) then need many steps just to grow the last layer, and a bounded
@@ -41,7 +41,7 @@ def _rounded(value: float) -> float:
 @register
 class TargetScaling(Remedy):
     id = "target_scaling"
-    treats = ("output_range_mismatch", "underfitting")
+    treats = ("unscaled_targets", "output_range_mismatch", "underfitting")
     description = ("Make the output linear and rescale it to the targets' mean and standard "
                    "deviation, so the network learns standardized targets.")
     edits_model = True
@@ -50,7 +50,7 @@ class TargetScaling(Remedy):
     def applies(self, setup: Setup, finding: Finding) -> bool:
         if setup.task.kind != "regression":
             return False
-        if finding.id == "output_range_mismatch":
+        if finding.id in ("unscaled_targets", "output_range_mismatch"):
             return True
         mean, std = target_moments(setup)
         low, high = UNIT_BAND

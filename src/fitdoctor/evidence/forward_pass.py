@@ -1,0 +1,199 @@
+"""The forward pass: a sample of the data through a fresh, untrained model. No training.
+
+Two things are read off it:
+
+- what the first trainable layer receives: the inputs after the model's own leading layers
+  that have no trainable weights (Normalization, Rescaling, Resizing, Flatten, input Dropout,
+  ...) and the standardizing layers BatchNormalization and LayerNormalization. Scale and
+  missing-value checks judge this, not the raw arrays: a layer's presence proves nothing (a
+  `Normalization()` that was never adapted is an identity), what it outputs does. The leading
+  layers run in training mode, as `fit` runs them (BatchNormalization then uses the batch's
+  own statistics).
+- where a regression output starts: the untrained model's predictions on the sample.
+
+The model is built with the diagnosis seed, so it is the model the probe run starts from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import keras
+import numpy as np
+
+from fitdoctor.evidence.base import Evidence, probe
+from fitdoctor.evidence.data_stats import Ranges, audit_limit, is_image, ranges_of, sample_rows
+from fitdoctor.evidence.model_info import _inbound_names
+
+#: Layers with trainable weights that still only standardize their input: the first trainable
+#: layer after them sees standardized values.
+_STANDARDIZERS = frozenset({"BatchNormalization", "LayerNormalization", "GroupNormalization"})
+#: Rows pushed through the model at a time.
+_BATCH = 1024
+#: Training rows with NaN/Inf values that are also pushed through the preprocessing, at most.
+_MAX_MISSING_ROWS = 1000
+#: Rows whose untrained predictions are measured.
+_PREDICTION_ROWS = 2048
+
+
+@dataclasses.dataclass(frozen=True)
+class ForwardPass:
+    """What a fresh model does with a sample of the training data.
+
+    Args:
+        preprocessing: Class names of the leading layers the sample went through before the
+            first trainable layer, in order; empty when there are none, or when the model is
+            subclassed or branches there, so that the inputs are measured as given.
+        feature_names: One name per flattened value the first trainable layer receives (the
+            data's names when the preprocessing keeps the number of values).
+        image: Whether the data are images.
+        ranges: Per-feature statistics of what the first trainable layer receives (finite
+            values only).
+        rows_measured: Rows in the sample; `sampled_from`: training rows in all.
+        unchanged: Whether the preprocessing returned its input unchanged (True when there is
+            none).
+        missing_rows_checked: Training rows holding NaN/Inf that went through the preprocessing
+            (0 when there is none: then every missing value reaches the network as it is).
+        missing_rows_reaching: Of those, rows that still hold NaN/Inf after it.
+        nonfinite_created: Sample rows that were finite in the data but hold NaN/Inf after the
+            preprocessing (a Normalization adapted on data with NaN outputs NaN everywhere).
+        prediction_mean, prediction_std: Mean and standard deviation of the untrained model's
+            outputs on the sample (regression only; NaN otherwise).
+    """
+
+    preprocessing: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    image: bool
+    ranges: Ranges
+    rows_measured: int
+    sampled_from: int
+    unchanged: bool
+    missing_rows_checked: int
+    missing_rows_reaching: int
+    nonfinite_created: int
+    prediction_mean: float
+    prediction_std: float
+
+    def sample_note(self) -> dict[str, Any]:
+        """Evidence entries saying how many rows were measured, and after which layers."""
+        note: dict[str, Any] = {"rows_measured": self.rows_measured}
+        if self.rows_measured < self.sampled_from:
+            note["sampled_from"] = self.sampled_from
+        if self.preprocessing:
+            note["measured_after"] = list(self.preprocessing)
+        return note
+
+    def to_measurements(self) -> dict[str, Any]:
+        return {
+            "preprocessing": list(self.preprocessing),
+            "unchanged": self.unchanged,
+            "rows_measured": self.rows_measured,
+            "missing_rows_checked": self.missing_rows_checked,
+            "missing_rows_reaching": self.missing_rows_reaching,
+            "nonfinite_created": self.nonfinite_created,
+            "prediction_mean": self.prediction_mean,
+            "prediction_std": self.prediction_std,
+        }
+
+
+def leading_preprocessing(model: keras.Model) -> list[keras.layers.Layer]:
+    """The layers before the model's first trainable one, when they form a single chain.
+
+    Empty for subclassed models (their call order is unknown), for several inputs, and when
+    the leading layers branch.
+    """
+    functional = isinstance(model, keras.Sequential) or type(model).__name__ == "Functional"
+    if not functional or len(getattr(model, "inputs", None) or []) != 1:
+        return []
+    sequential = isinstance(model, keras.Sequential)
+    inputs = {layer.name for layer in model.layers if type(layer).__name__ == "InputLayer"}
+    chain: list[keras.layers.Layer] = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        if layer.trainable_weights and kind not in _STANDARDIZERS:
+            break
+        if not sequential and set(_inbound_names(layer)) != ({chain[-1].name} if chain
+                                                             else inputs):
+            break
+        chain.append(layer)
+    return chain
+
+
+def _through(layers: list[keras.layers.Layer], x: np.ndarray) -> np.ndarray:
+    """`x` after `layers` in training mode, as float64 rows of flattened values."""
+    out = []
+    for start in range(0, len(x), _BATCH):
+        batch = keras.ops.convert_to_tensor(np.asarray(x[start:start + _BATCH]))
+        for layer in layers:
+            batch = layer(batch, training=True)
+        values = np.asarray(keras.ops.convert_to_numpy(batch), dtype="float64")
+        out.append(values.reshape(len(values), -1))
+    return np.concatenate(out) if out else np.zeros((0, 1))
+
+
+def _missing_rows(x: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of up to `limit` rows holding NaN or Inf (none for non-float data)."""
+    if not np.issubdtype(x.dtype, np.floating):
+        return np.zeros(0, dtype=np.int64)
+    found = []
+    for start in range(0, len(x), 65_536):
+        chunk = x[start:start + 65_536].reshape(len(x[start:start + 65_536]), -1)
+        found.extend(start + np.flatnonzero(~np.isfinite(chunk).all(axis=1)))
+        if len(found) >= limit:
+            break
+    return np.asarray(found[:limit], dtype=np.int64)
+
+
+@probe("forward_pass")
+def forward_pass(evidence: Evidence) -> ForwardPass:
+    """Push a seeded sample of training rows through a fresh model built with the run's seed."""
+    setup = evidence.setup
+    keras.utils.set_random_seed(evidence.seed)
+    model = setup.build_model()
+    if not model.built:
+        model.build((None, *setup.x_train.shape[1:]))
+    rows = sample_rows(setup.n_train, audit_limit(setup, evidence.budget.max_audit_rows),
+                       evidence.seed)
+    raw = np.asarray(setup.x_train[rows])
+    flat_raw = raw.reshape(len(raw), -1).astype("float64")
+    layers = leading_preprocessing(model)
+    if layers:
+        seen = _through(layers, raw)
+        unchanged = seen.shape == flat_raw.shape and bool(
+            np.allclose(seen, flat_raw, equal_nan=True))
+        created = int((np.isfinite(flat_raw).all(axis=1) & ~np.isfinite(seen).all(axis=1)).sum())
+        missing = _missing_rows(setup.x_train, _MAX_MISSING_ROWS)
+        reaching = 0
+        if len(missing):
+            reaching = int((~np.isfinite(_through(layers, setup.x_train[missing]))).any(axis=1)
+                           .sum())
+    else:
+        seen, unchanged, created, missing, reaching = flat_raw, True, 0, (), 0
+    names = setup.feature_names
+    if not names or len(names) != seen.shape[1]:
+        names = tuple(f"x[{i}]" for i in range(seen.shape[1]))
+    mean = std = math.nan
+    if setup.task.kind == "regression":
+        predictions = np.asarray(model.predict(raw[:_PREDICTION_ROWS], batch_size=256,
+                                               verbose=0), dtype="float64")
+        finite = predictions[np.isfinite(predictions)]
+        if finite.size:
+            mean, std = float(finite.mean()), float(finite.std())
+    return ForwardPass(
+        preprocessing=tuple(type(layer).__name__ for layer in layers),
+        feature_names=tuple(names),
+        image=is_image(setup.x_train),
+        ranges=ranges_of(seen),
+        rows_measured=len(rows),
+        sampled_from=setup.n_train,
+        unchanged=unchanged,
+        missing_rows_checked=len(missing),
+        missing_rows_reaching=reaching,
+        nonfinite_created=created,
+        prediction_mean=mean,
+        prediction_std=std,
+    )
