@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="fitdoctor",
@@ -23,23 +28,143 @@ console = Console()
 err_console = Console(stderr=True)
 
 DEBUG_HELP = "Show the full traceback on errors."
+TIMEOUT_HELP = ("Give up loading the setup (its module code and load_data()) after this many "
+                "seconds. Default: no limit.")
+
+
+class _StderrLog(logging.Handler):
+    """Shows fitdoctor's log records on stderr as `warning: ...` lines, or holds them back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[logging.LogRecord] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.held is not None:
+            self.held.append(record)
+            return
+        label = ("[yellow]warning:[/]" if record.levelno >= logging.WARNING
+                 else f"[dim]{record.levelname.lower()}:[/]")
+        err_console.print(f"{label} {escape(record.getMessage())}", highlight=False,
+                          soft_wrap=True)
+
+
+_log = _StderrLog()
+
+
+@contextmanager
+def _fitdoctor_log_on_stderr(debug: bool) -> Iterator[None]:
+    """Show the `fitdoctor` logger on stderr for the block: warnings, everything with --debug."""
+    logger = logging.getLogger("fitdoctor")
+    level = logger.level
+    logger.addHandler(_log)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(_log)
+        logger.setLevel(level)
+
+
+@contextmanager
+def warnings_if_it_works() -> Iterator[None]:
+    """Hold fitdoctor's warnings back during the block; show them only if it succeeds.
+
+    Loading bad input then prints the one-line error alone, not the warnings that came
+    before it.
+    """
+    _log.held = []
+    try:
+        yield
+    except BaseException:
+        _log.held = None
+        raise
+    records, _log.held = _log.held, None
+    for record in records:
+        _log.handle(record)
 
 
 @contextmanager
 def user_errors(debug: bool):
-    """Turn `FitdoctorError` into a one-line message and exit code 2 (traceback with --debug)."""
+    """Turn `FitdoctorError` into a one-line message and exit code 2 (traceback with --debug).
+
+    Also shows fitdoctor's log warnings on stderr (`--debug`: its whole log).
+    """
     from fitdoctor.errors import FitdoctorError
 
     try:
-        yield
+        with _fitdoctor_log_on_stderr(debug):
+            yield
     except FitdoctorError as exc:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        message = escape(" ".join(str(exc).split()))
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err_console.print("interrupted")
         raise typer.Exit(130) from None
+
+
+class _OutOfTime(BaseException):
+    """Raised by the alarm; a BaseException, so the setup loader's `except Exception` lets it by."""
+
+
+def _hung_in(frame: Any, setup_file: Path | None) -> str:
+    """What the setup was doing when the alarm rang: `load_data()`, `build_model()`, ..."""
+    if setup_file is None:
+        return "reading the data"
+    target = str(Path(setup_file).resolve())
+    outermost = None
+    while frame is not None:
+        if str(Path(frame.f_code.co_filename).resolve()) == target:
+            outermost = frame.f_code.co_name
+        frame = frame.f_back
+    if outermost is None:
+        return f"loading {setup_file}"
+    if outermost == "<module>":
+        return f"{setup_file}'s module code"
+    return f"{outermost}()"
+
+
+@contextmanager
+def load_time_limit(seconds: float | None, setup_file: Path | None, *,
+                    option: str = "--timeout") -> Iterator[None]:
+    """Stop the block with a one-line `SetupError` when it runs longer than `seconds`.
+
+    It names what the setup file was running when time ran out (`load_data()`, or its
+    module code). Uses SIGALRM, so it works in the main thread on POSIX systems; elsewhere the
+    block runs without a limit.
+
+    Args:
+        seconds: The limit; None for none.
+        setup_file: The setup file being loaded, or None for --data files.
+        option: The command's name for the limit, shown in messages. Defaults to "--timeout".
+    """
+    from fitdoctor.errors import SetupError
+
+    if seconds is None:
+        yield
+        return
+    if not seconds > 0:
+        raise SetupError(f"{option} must be positive. Received: {seconds}")
+    in_main = threading.current_thread() is threading.main_thread()
+    if not hasattr(signal, "setitimer") or not in_main:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _OutOfTime(_hung_in(frame, setup_file))
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _OutOfTime as stopped:
+        raise SetupError(f"{stopped} did not return within {seconds:g} s ({option})") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def progress_printer() -> Callable[[str], None]:

@@ -9,11 +9,14 @@ import typer
 
 from fitdoctor.cli.app import (
     DEBUG_HELP,
+    TIMEOUT_HELP,
     app,
     console,
     err_console,
+    load_time_limit,
     progress_printer,
     user_errors,
+    warnings_if_it_works,
     write_json,
 )
 
@@ -24,7 +27,7 @@ _DATA_HELP = ("Training data instead of a setup file: a CSV/Parquet table (with 
 
 def load_cli_setup(setup_file: Path | None, data: Path | None, target: str | None,
                    val: Path | None, model: Path | None, image_size: int, epochs: int | None,
-                   seed: int):
+                   seed: int, unsafe_model: bool = False):
     """The setup the options describe: a setup file, a table with a target, or an image folder."""
     import fitdoctor
     from fitdoctor import loaders
@@ -33,6 +36,8 @@ def load_cli_setup(setup_file: Path | None, data: Path | None, target: str | Non
     if (setup_file is None) == (data is None):
         raise SetupError("give either a setup file (SETUP.py) or --data, not both or neither")
     if setup_file is not None:
+        if model is not None:
+            raise SetupError("--model is for --data; a setup file's build_model() is its model")
         return fitdoctor.load_setup(setup_file, seed=seed)
     if image_size < 8:
         raise SetupError(f"--image-size must be at least 8. Received: {image_size}")
@@ -45,11 +50,12 @@ def load_cli_setup(setup_file: Path | None, data: Path | None, target: str | Non
         if target is not None:
             raise SetupError("--target is for tables; an image folder's classes are its folders")
         return loaders.setup_from_images(data, val_folder=val, image_size=(image_size, image_size),
-                                         model_path=model, fit=fit, seed=seed)
+                                         model_path=model, fit=fit, seed=seed,
+                                         safe_mode=not unsafe_model)
     if target is None:
         raise SetupError(f"--target is required with a table: name the label column of {data}")
     return loaders.setup_from_table(data, target, val_path=val, model_path=model, fit=fit,
-                                    seed=seed)
+                                    seed=seed, safe_mode=not unsafe_model)
 
 
 @app.command()
@@ -59,12 +65,17 @@ def diagnose(
     target: Annotated[str | None, typer.Option(help="Label column of a --data table.")] = None,
     val: Annotated[Path | None, typer.Option(help="Validation table or image folder.")] = None,
     model: Annotated[Path | None, typer.Option(help="Saved compiled .keras model.")] = None,
+    unsafe_model: Annotated[bool, typer.Option(
+        "--unsafe-model", help="Load --model with Keras' safe mode off, for a file you trust "
+        "that holds Lambda layers (they run arbitrary Python code).")] = False,
     image_size: Annotated[int, typer.Option(help="Images are resized to this square.")] = 64,
     epochs: Annotated[int | None, typer.Option(help="Epochs for --data (default 20).")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
     html_path: Annotated[Path | None, typer.Option("--html", help="Also write HTML here.")] = None,
     budget: Annotated[str, typer.Option(help="quick | standard | thorough")] = "standard",
     seed: Annotated[int, typer.Option(help="Seed for every probe run.")] = 0,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", "--load-timeout", help=TIMEOUT_HELP)] = None,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     """Run your setup under measurement and name why it trains badly, ranked, with fixes.
@@ -75,7 +86,9 @@ def diagnose(
     import fitdoctor
 
     with user_errors(debug):
-        setup = load_cli_setup(setup_file, data, target, val, model, image_size, epochs, seed)
+        with load_time_limit(timeout, setup_file), warnings_if_it_works():
+            setup = load_cli_setup(setup_file, data, target, val, model, image_size, epochs,
+                                   seed, unsafe_model)
         report = fitdoctor.diagnose(setup=setup, budget=budget, seed=seed,
                                     progress=progress_printer())
         from fitdoctor.report.terminal import render_report

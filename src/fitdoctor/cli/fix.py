@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from fitdoctor.cli.app import DEBUG_HELP, app, console, err_console, user_errors, write_json
+from fitdoctor.cli.app import (
+    DEBUG_HELP,
+    TIMEOUT_HELP,
+    app,
+    console,
+    err_console,
+    load_time_limit,
+    user_errors,
+    warnings_if_it_works,
+    write_json,
+)
 
 
 def _pct(value: float) -> str:
@@ -28,13 +38,16 @@ def fix(
         help="quick | standard (2 seeds per variant) | thorough (3 seeds)")] = "standard",
     seed: Annotated[int, typer.Option(
         help="First seed; each variant trains on seed, seed+1, ...")] = 0,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", "--load-timeout", help=TIMEOUT_HELP)] = None,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     """Diagnose your setup, try the remedies for what hurts it, keep those that beat noise."""
     import fitdoctor
 
     with user_errors(debug):
-        setup = fitdoctor.load_setup(setup_file, seed=seed)
+        with load_time_limit(timeout, setup_file), warnings_if_it_works():
+            setup = fitdoctor.load_setup(setup_file, seed=seed)
 
         def show(message: str) -> None:
             err_console.print(f"[dim]· {message}…[/]")

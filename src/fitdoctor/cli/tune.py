@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fitdoctor.cli.app import DEBUG_HELP, app, console, err_console, user_errors, write_json
+from fitdoctor.cli.app import (
+    DEBUG_HELP,
+    TIMEOUT_HELP,
+    app,
+    console,
+    err_console,
+    load_time_limit,
+    user_errors,
+    write_json,
+)
 
 
 def _fmt(value) -> str:
@@ -80,6 +89,7 @@ def tune(
     out: Annotated[Path, typer.Option(help="Folder for the best model.keras.")] = Path(
         "fitdoctor-tune"),
     seed: Annotated[int, typer.Option(help="Seed for samplers and trial models.")] = 0,
+    load_timeout: Annotated[float | None, typer.Option(help=TIMEOUT_HELP)] = None,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     """Search learning rate, batch size, regularization (or your SEARCH_SPACE) with Optuna."""
@@ -90,6 +100,8 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with user_errors(debug):
+        with load_time_limit(load_timeout, setup_file, option="--load-timeout"):
+            setup = fitdoctor.load_setup(setup_file, seed=seed)
         columns = (TextColumn("[bold]tuning[/]"), BarColumn(),
                    TextColumn("{task.completed}/{task.total} trials"),
                    TextColumn("{task.fields[best]}"), TimeElapsedColumn(),
@@ -103,7 +115,7 @@ def tune(
                 bar.update(task, completed=p.done, best=best, left=left)
 
             result = fitdoctor.tune(
-                setup_file, strategy=strategy, trials=trials, timeout=timeout, workers=workers,
+                setup, strategy=strategy, trials=trials, timeout=timeout, workers=workers,
                 storage=storage, study=study, pruner=pruner, seed=seed, out=out, progress=show,
             )
         render_result(result, console)
