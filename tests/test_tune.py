@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 import fitdoctor
 from fitdoctor.errors import SetupError
 from fitdoctor.findings import Finding, Report, Severity
+from fitdoctor.tune import TrialStatus
+from fitdoctor.tune.run import INTERRUPTED, TuneInterrupted
 from fitdoctor.tune.space import default_space, model_facts, parse_search_space
 from fitdoctor.tune.storage import WORKER_ATTR, open_storage, resolve_storage_url
 from fitdoctor.tune.trial import build_trial_model
@@ -40,11 +42,18 @@ def _journal(tmp_path):
 
 @pytest.mark.parametrize("strategy", ["grid", "random", "qmc", "bayes"])
 def test_each_strategy_runs_a_study_and_reports_the_best(tiny, tmp_path, strategy):
+    events = []
     result = fitdoctor.tune(tiny, strategy=strategy, trials=2, storage=_journal(tmp_path),
-                            study=strategy, pruner="none", seed=1)
+                            study=strategy, pruner="none", seed=1, progress=events.append)
+    # Each trial's start, then its end with the best so far and the time left.
+    assert [(e.trial.number, e.trial.state.value, e.done) for e in events] == [
+        (0, "RUNNING", 0), (0, "COMPLETE", 1), (1, "RUNNING", 1), (1, "COMPLETE", 2)]
+    assert [e.best_value for e in events[1::2]] == [result.trials[0].value, result.best_value]
+    assert events[1].time_left > 0 and events[3].time_left == 0
+    assert events[3].trial == result.trials[1]
     assert len(result.trials) == 2 and result.new_trials == 2
     assert result.count("COMPLETE") == 2
-    values = [t["value"] for t in result.trials]
+    values = [t.value for t in result.trials]
     assert result.best_value == max(values) and 0.3 < result.best_value <= 1.0  # chance: 0.1
     assert set(result.best_params) == {p["name"] for p in result.space}
     data = json.loads(result.to_json())
@@ -52,9 +61,9 @@ def test_each_strategy_runs_a_study_and_reports_the_best(tiny, tmp_path, strateg
     assert {"number", "state", "params", "value"} <= set(data["trials"][0])
     if strategy == "grid":  # every trial is a grid point
         grid_lrs = set(np.geomspace(1e-3, 1e-1, 3).round(12))
-        assert all(round(t["params"]["lr"], 12) in grid_lrs for t in result.trials)
+        assert all(round(t.params["lr"], 12) in grid_lrs for t in result.trials)
     else:  # the user's configuration ran first, as the baseline
-        assert result.trials[0]["baseline"] and result.baseline_value is not None
+        assert result.trials[0].baseline and result.baseline_value is not None
 
 
 @pytest.mark.slow
@@ -63,7 +72,7 @@ def test_rerun_with_same_study_adds_trials_and_saves_best_model(tiny, tmp_path):
                            study="s", pruner="none")
     second = fitdoctor.tune(tiny, strategy="bayes", trials=2, storage=_journal(tmp_path),
                             study="s", pruner="none", out=tmp_path / "best")
-    assert [t["number"] for t in second.trials] == [0, 1, 2, 3]
+    assert [t.number for t in second.trials] == [0, 1, 2, 3]
     assert second.new_trials == 2
     assert second.trials[:2] == first.trials  # nothing earlier was lost or changed
     model = keras.saving.load_model(second.model_path)
@@ -87,16 +96,20 @@ class _InterruptAt(keras.callbacks.Callback):
 
 def test_resume_after_an_interrupted_study(tiny, tmp_path):
     interrupted = tiny.replace(fit={**tiny.fit, "callbacks": [_InterruptAt(5)]})
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(TuneInterrupted) as stop:
         fitdoctor.tune(interrupted, strategy="random", trials=4, storage=_journal(tmp_path),
                        study="crash", pruner="none", patience=5)
+    assert (stop.value.study, stop.value.failed) == ("crash", (1,))
+    assert (stop.value.finished, stop.value.remaining) == (1, 3)
+    assert isinstance(stop.value, KeyboardInterrupt)  # what Python code already catches
     storage = open_storage(resolve_storage_url(_journal(tmp_path)))
     before = optuna.load_study(study_name="crash", storage=storage).get_trials()
     assert [t.state.name for t in before] == ["COMPLETE", "FAIL"]
     resumed = fitdoctor.tune(tiny, strategy="random", trials=2, storage=_journal(tmp_path),
                              study="crash", pruner="none")
-    assert [t["state"] for t in resumed.trials] == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
-    assert resumed.trials[0]["value"] == before[0].value
+    assert [t.state.value for t in resumed.trials] == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
+    assert resumed.trials[0].value == before[0].value
+    assert resumed.trials[1].error == INTERRUPTED
 
 
 def test_trial_of_a_killed_worker_is_failed_on_resume(tiny, tmp_path):
@@ -108,7 +121,7 @@ def test_trial_of_a_killed_worker_is_failed_on_resume(tiny, tmp_path):
     orphan.set_user_attr(WORKER_ATTR, f"{__import__('socket').gethostname()}:{dead.pid}")
     result = fitdoctor.tune(tiny, strategy="random", trials=1, storage=_journal(tmp_path),
                             study="killed", pruner="none")
-    assert [t["state"] for t in result.trials] == ["FAIL", "COMPLETE"]
+    assert [t.state.value for t in result.trials] == ["FAIL", "COMPLETE"]
 
 
 @pytest.mark.slow
@@ -116,11 +129,11 @@ def test_median_pruner_stops_bad_trials(tiny, tmp_path):
     result = fitdoctor.tune(tiny, strategy="random", trials=8, storage=_journal(tmp_path),
                             space={"lr": ("log", 1e-6, 1e-1)}, pruner="median", seed=0,
                             baseline=False)
-    pruned = [t for t in result.trials if t["state"] == "PRUNED"]
-    assert pruned, [(t["params"], t["value"]) for t in result.trials]
-    assert all(t["epochs"] < tiny.epochs for t in pruned)
+    pruned = [t for t in result.trials if t.state is TrialStatus.PRUNED]
+    assert pruned, [(t.params, t.value) for t in result.trials]
+    assert all(t.epochs < tiny.epochs for t in pruned)
     best_lr = result.best_params["lr"]
-    assert all(t["params"]["lr"] < best_lr for t in pruned)
+    assert all(t.params["lr"] < best_lr for t in pruned)
 
 
 def test_declared_space_goes_to_build_model_and_layers(tiny):
@@ -203,9 +216,9 @@ def test_cli_tunes_and_writes_json_and_model(setup_file, tmp_path, monkeypatch):
 def test_two_local_workers_share_one_study(setup_file, tmp_path):
     result = fitdoctor.tune(setup_file, strategy="random", trials=4, workers=2,
                             storage=_journal(tmp_path), pruner="none")
-    assert [t["number"] for t in result.trials] == [0, 1, 2, 3]
+    assert [t.number for t in result.trials] == [0, 1, 2, 3]
     assert result.count("COMPLETE") == 4
-    assert len({t["worker"] for t in result.trials}) == 2
+    assert len({t.worker for t in result.trials}) == 2
 
 
 @pytest.mark.slow
@@ -243,5 +256,5 @@ def test_regression_minimizes_the_users_loss(tmp_path):
     result = fitdoctor.tune(setup, strategy="random", trials=3, storage=_journal(tmp_path),
                             pruner="hyperband")
     assert result.direction == "minimize" and result.metric == "loss"
-    finished = [t["value"] for t in result.trials if t["state"] == "COMPLETE"]
+    finished = [t.value for t in result.trials if t.state is TrialStatus.COMPLETE]
     assert result.best_value == min(finished) and result.best_value < float(np.var(y[240:]))

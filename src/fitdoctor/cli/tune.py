@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from fitdoctor.cli.app import (
-    DEBUG_HELP,
-    TIMEOUT_HELP,
-    app,
-    console,
-    err_console,
-    load_time_limit,
-    user_errors,
-    write_json,
-)
+from fitdoctor.cli.app import DEBUG_HELP, app, console, err_console, user_errors, write_json
 
 
 def _fmt(value) -> str:
@@ -40,14 +34,14 @@ def render_result(result, console_) -> None:
     table.add_column("epochs", justify="right")
     styles = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red", "RUNNING": "dim"}
     for row in result.trials:
-        mark = " *" if row["number"] == result.best_trial else ""
+        mark = " *" if row.number == result.best_trial else ""
         table.add_row(
-            f"{row['number']}{mark}",
-            f"[{styles.get(row['state'], 'dim')}]{row['state'].lower()}[/]"
-            + (" (yours)" if row["baseline"] else ""),
-            *(_fmt(row["params"].get(n)) for n in names),
-            _fmt(row["value"]),
-            _fmt(row["epochs"]),
+            f"{row.number}{mark}",
+            f"[{styles.get(row.state.value, 'dim')}]{row.state.value.lower()}[/]"
+            + (" (yours)" if row.baseline else ""),
+            *(_fmt(row.params.get(n)) for n in names),
+            _fmt(row.value),
+            _fmt(row.epochs),
         )
     console_.print(table)
     if result.importances:
@@ -63,6 +57,48 @@ def render_result(result, console_) -> None:
         console_.print(f"your configuration: val {result.metric} {result.baseline_value:.4f}")
     if result.model_path:
         console_.print(f"best model saved to {result.model_path}")
+
+
+def trial_line(event) -> str:
+    """One line about a finished trial: its state, score, the best so far and the time left."""
+    from fitdoctor.cli.progress import format_seconds
+    from fitdoctor.tune import TrialStatus
+
+    trial = event.trial
+    name = f"trial {trial.number}" + (" (yours)" if trial.baseline else "")
+    params = " ".join(f"{k}={_fmt(v)}" for k, v in trial.params.items())
+    if trial.state is TrialStatus.COMPLETE:
+        what = (f"[green]complete[/] val {event.metric} [bold]{trial.value:.4f}[/] "
+                f"({trial.epochs} epochs, {format_seconds(trial.seconds)})")
+    elif trial.state is TrialStatus.PRUNED:
+        what = f"[yellow]pruned[/] after {trial.epochs} epochs"
+    else:
+        what = f"[red]failed[/] ({escape(trial.error or 'no reason recorded')})"
+    best = ("no trial complete yet" if event.best_value is None
+            else f"best {event.best_value:.4f} (trial {event.best_trial})")
+    return (f"{name} {what} {escape(params)} | {best} | {event.done}/{event.total} done, "
+            f"~{format_seconds(event.time_left)} left")
+
+
+_FLAGS = {"json_path": "--json", "html_path": "--html"}
+
+
+def resume_command(setup_file: Path, stop, options: dict[str, Any]) -> str:
+    """The `fitdoctor tune` command that resumes an interrupted study with the same options.
+
+    Options equal to their default are left out; a database password shows as `***`.
+    """
+    from fitdoctor.tune.storage import redact
+
+    defaults = inspect.signature(tune).parameters
+    args = ["fitdoctor", "tune", str(setup_file), "--study", stop.study,
+            "--storage", redact(stop.storage), "--trials", str(max(stop.remaining, 1))]
+    for key, value in options.items():
+        if value == defaults[key].default:
+            continue
+        flag = _FLAGS.get(key, "--" + key.replace("_", "-"))
+        args += [flag] if value is True else [flag, str(value)]
+    return shlex.join(args)
 
 
 @app.command()
@@ -89,35 +125,48 @@ def tune(
     out: Annotated[Path, typer.Option(help="Folder for the best model.keras.")] = Path(
         "fitdoctor-tune"),
     seed: Annotated[int, typer.Option(help="Seed for samplers and trial models.")] = 0,
-    load_timeout: Annotated[float | None, typer.Option(help=TIMEOUT_HELP)] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No progress bar or per-trial lines; only the result.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     """Search learning rate, batch size, regularization (or your SEARCH_SPACE) with Optuna."""
     import optuna
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     import fitdoctor
+    from fitdoctor.cli.progress import Progress, interrupt_once
+    from fitdoctor.tune import TrialStatus, TuneInterrupted
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Failed trials are shown by the per-trial lines; --debug adds Optuna's tracebacks.
+    optuna.logging.set_verbosity(optuna.logging.WARNING if debug else optuna.logging.ERROR)
     with user_errors(debug):
-        with load_time_limit(load_timeout, setup_file, option="--load-timeout"):
-            setup = fitdoctor.load_setup(setup_file, seed=seed)
-        columns = (TextColumn("[bold]tuning[/]"), BarColumn(),
-                   TextColumn("{task.completed}/{task.total} trials"),
-                   TextColumn("{task.fields[best]}"), TimeElapsedColumn(),
-                   TextColumn("{task.fields[left]}"))
-        with Progress(*columns, console=err_console, transient=True) as bar:
-            task = bar.add_task("tune", total=trials, best="", left="")
+        try:
+            with interrupt_once(), Progress(err_console, quiet=quiet,
+                                            lines_when_piped=True) as bar:
+                bar.start("tuning", total=trials, unit="trials")
 
-            def show(p) -> None:
-                best = "" if p.best_value is None else f"best {p.best_value:.4f}"
-                left = "" if p.time_left is None else f"~{p.time_left:.0f}s left"
-                bar.update(task, completed=p.done, best=best, left=left)
+                def show(event) -> None:
+                    if event.trial.state is TrialStatus.RUNNING:
+                        bar.update(current=f"trial {event.trial.number} running")
+                        return
+                    bar.line(trial_line(event))
+                    bar.update(completed=event.done, time_left=event.time_left, current="")
 
-            result = fitdoctor.tune(
-                setup, strategy=strategy, trials=trials, timeout=timeout, workers=workers,
-                storage=storage, study=study, pruner=pruner, seed=seed, out=out, progress=show,
-            )
+                result = fitdoctor.tune(
+                    setup_file, strategy=strategy, trials=trials, timeout=timeout, workers=workers,
+                    storage=storage, study=study, pruner=pruner, seed=seed, out=out,
+                    progress=show,
+                )
+        except TuneInterrupted as stop:
+            options = {"strategy": strategy, "timeout": timeout, "workers": workers,
+                       "pruner": pruner, "json_path": json_path, "html_path": html_path,
+                       "out": out, "seed": seed, "quiet": quiet}
+            failed = (f"trial {', '.join(map(str, stop.failed))} marked failed; "
+                      if stop.failed else "")
+            err_console.print(
+                f"interrupted: {failed}study {escape(stop.study)!r} keeps every finished trial. "
+                f"Resume with: {escape(resume_command(setup_file, stop, options))}",
+                highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
         render_result(result, console)
         if json_path is not None:
             write_json(result.to_json(), str(json_path))

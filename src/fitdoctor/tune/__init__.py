@@ -3,7 +3,16 @@
 Setup + search space -> Optuna study (stored, resumable, shared by workers) -> best setup.
 """
 
-from fitdoctor.tune.run import STRATEGIES, TuneProgress, TuneResult, tune
+from fitdoctor.tune.run import (
+    STRATEGIES,
+    TrialStatus,
+    TuneInterrupted,
+    TuneProgress,
+    TuneResult,
+    TuneTrial,
+    tune,
+)
 from fitdoctor.tune.space import Param
 
-__all__ = ["STRATEGIES", "Param", "TuneProgress", "TuneResult", "tune"]
+__all__ = ["STRATEGIES", "Param", "TrialStatus", "TuneInterrupted", "TuneProgress", "TuneResult",
+           "TuneTrial", "tune"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import logging
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +33,9 @@ from fitdoctor.tune.space import (
 from fitdoctor.tune.storage import (
     WORKER_ATTR,
     fail_orphaned_trials,
+    fail_trials_of_this_process,
     open_storage,
+    redact,
     resolve_storage_url,
     storage_summary,
     worker_tag,
@@ -94,16 +98,120 @@ class WorkerPlan:
         return cls(**data)
 
 
+#: The `error` a trial records when Ctrl-C (SIGINT) stopped it.
+INTERRUPTED = "interrupted (Ctrl-C)"
+
+
+class TrialStatus(str, enum.Enum):
+    """Where a tuning trial stands: Optuna's trial states, by the same names."""
+
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    PRUNED = "PRUNED"
+    FAIL = "FAIL"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the trial will not change any more (complete, pruned or failed)."""
+        return self in (TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAIL)
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneTrial:
+    """One trial of a study, read once from the storage's record.
+
+    Args:
+        number: The trial's number in the study (0, 1, ...).
+        state: Its `TrialStatus`.
+        params: The sampled value of each searched parameter.
+        value: Its validation score (None unless complete).
+        epochs: Epochs it trained (None until it finished training).
+        seconds: Its training time in seconds (None until it finished training).
+        worker: `host:pid` of the process that ran it.
+        baseline: Whether it is the user's own configuration. Defaults to False.
+        error: Why it failed (`INTERRUPTED` for Ctrl-C), or None. Defaults to None.
+    """
+
+    number: int
+    state: TrialStatus
+    params: Mapping[str, Any]
+    value: float | None
+    epochs: int | None
+    seconds: float | None
+    worker: str | None
+    baseline: bool = False
+    error: str | None = None
+
+    @classmethod
+    def from_optuna(cls, trial: optuna.trial.FrozenTrial) -> TuneTrial:
+        """The record of an Optuna trial."""
+        attrs = trial.user_attrs
+        return cls(
+            number=trial.number,
+            state=TrialStatus(trial.state.name),
+            params=dict(trial.params),
+            value=None if trial.value is None else float(trial.value),
+            epochs=attrs.get("epochs"),
+            seconds=attrs.get("seconds"),
+            worker=attrs.get(WORKER_ATTR),
+            baseline=bool(attrs.get("baseline", False)),
+            error=attrs.get("error"),
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class TuneProgress:
-    """Where a running tune stands (given to the `progress` callback after each trial)."""
+    """Where a running tune stands, given to the `progress` callback of `tune`.
 
+    Sent when a trial starts in this process (`trial.state` is `RUNNING`) and when any trial of
+    the study finishes, whichever worker ran it.
+
+    Args:
+        trial: The trial that started or finished.
+        done: Trials finished since this call began, over all its workers.
+        total: Trials this call runs.
+        metric: `"accuracy"` or `"loss"`: what `value` and `best_value` measure.
+        best_value: The study's best score so far (None before a trial completes).
+        best_trial: Its trial number (None before a trial completes).
+        best_params: Its parameters ({} before a trial completes).
+        elapsed: Seconds since this call began.
+        time_left: Estimated seconds until this call ends (None before a trial finishes).
+    """
+
+    trial: TuneTrial
     done: int
     total: int
+    metric: str
     best_value: float | None
+    best_trial: int | None
     best_params: Mapping[str, Any]
     elapsed: float
     time_left: float | None
+
+
+class TuneInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped `tune`; the study is stored and the next call resumes it.
+
+    Args:
+        study: The study's name.
+        storage: Its storage (journal path or database URL, as `tune` resolved it).
+        failed: Numbers of the running trials that were marked failed.
+        finished: Trials this call finished before it stopped (not counting `failed`).
+        remaining: Trials of this call that did not run (`trials - finished`).
+    """
+
+    def __init__(self, study: str, storage: str, failed: Sequence[int], finished: int,
+                 remaining: int) -> None:
+        self.study = study
+        self.storage = storage
+        self.failed = tuple(failed)
+        self.finished = finished
+        self.remaining = remaining
+        marked = (f"trial {', '.join(map(str, self.failed))} marked failed; "
+                  if self.failed else "")
+        super().__init__(f"tune interrupted: {marked}study {study!r} in {redact(storage)} keeps "
+                         f"every finished trial; the same study name resumes it")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,8 +227,7 @@ class TuneResult:
         best_value: Its validation score (None when none completed).
         best_trial: Its number (None when none completed).
         baseline_value: Score of the user's own configuration when it ran as a trial.
-        trials: One dict per trial: `number`, `state`, `params`, `value`, `epochs`,
-            `seconds`, `worker`.
+        trials: Every trial of the study, as `TuneTrial` records, by number.
         importances: Parameter importances (fANOVA), when at least 2 trials completed and more
             than one parameter is searched.
         space: The searched parameters.
@@ -139,7 +246,7 @@ class TuneResult:
     best_value: float | None
     best_trial: int | None
     baseline_value: float | None
-    trials: tuple[Mapping[str, Any], ...]
+    trials: tuple[TuneTrial, ...]
     importances: Mapping[str, float]
     space: tuple[Mapping[str, Any], ...]
     new_trials: int
@@ -147,9 +254,9 @@ class TuneResult:
     seconds: float
     model_path: str | None = None
 
-    def count(self, state: str) -> int:
-        """How many trials are in `state` (`"COMPLETE"`, `"PRUNED"`, `"FAIL"`, ...)."""
-        return sum(t["state"] == state for t in self.trials)
+    def count(self, state: TrialStatus | str) -> int:
+        """How many trials are in `state` (`TrialStatus.PRUNED`, or its name `"PRUNED"`)."""
+        return sum(t.state is TrialStatus(state) for t in self.trials)
 
     def to_dict(self) -> dict[str, Any]:
         from fitdoctor.findings import _jsonable
@@ -264,14 +371,19 @@ def open_study(plan: WorkerPlan, *,
 
 def run_worker(setup: Setup, plan: WorkerPlan,
                on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
-               study: optuna.Study | None = None) -> optuna.Study:
+               study: optuna.Study | None = None,
+               on_start: Callable[[TuneTrial], None] | None = None) -> optuna.Study:
     """Run `plan.trials` trials of the plan's study on `setup` in this process.
+
+    A trial that raises records why in its `error` attribute (`INTERRUPTED` for Ctrl-C) and is
+    marked failed; Ctrl-C then stops the worker, any other error goes on to the next trial.
 
     Args:
         setup: The setup to train.
         plan: The study, sampler and share of trials.
         on_trial: Optuna callback after each finished trial. Defaults to None.
         study: The study already opened with the plan's sampler. Defaults to None (opened here).
+        on_start: Called with each trial once its values are sampled. Defaults to None.
     """
     if study is None:
         study, _ = open_study(plan)
@@ -280,36 +392,34 @@ def run_worker(setup: Setup, plan: WorkerPlan,
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(WORKER_ATTR, worker_tag())
-        values = {p.name: p.suggest(trial) for p in params}
-        start = time.perf_counter()
-        _, value, scores, pruned = train_trial(
-            setup, params, values, seed=plan.seed + trial.number, trial=trial,
-            patience=plan.patience,
-        )
-        trial.set_user_attr("epochs", len(scores))
-        trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
+        try:
+            values = {p.name: p.suggest(trial) for p in params}
+            if on_start is not None:
+                on_start(TuneTrial(number=trial.number, state=TrialStatus.RUNNING, params=values,
+                                   value=None, epochs=None, seconds=None, worker=worker_tag(),
+                                   baseline=bool(trial.user_attrs.get("baseline", False))))
+            start = time.perf_counter()
+            _, value, scores, pruned = train_trial(
+                setup, params, values, seed=plan.seed + trial.number, trial=trial,
+                patience=plan.patience,
+            )
+            trial.set_user_attr("epochs", len(scores))
+            trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
+            if not pruned and not math.isfinite(value):
+                raise FloatingPointError("validation score is not finite")
+        except KeyboardInterrupt:
+            trial.set_user_attr("error", INTERRUPTED)
+            raise
+        except Exception as exc:
+            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+            raise
         if pruned:
             raise optuna.TrialPruned(f"stopped after {len(scores)} epoch(s)")
-        if not math.isfinite(value):
-            raise FloatingPointError("validation score is not finite")
         return value
 
     study.optimize(objective, n_trials=plan.trials, timeout=plan.timeout,
                    callbacks=[on_trial] if on_trial else None, catch=(Exception,))
     return study
-
-
-def _trial_row(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    return {
-        "number": trial.number,
-        "state": trial.state.name,
-        "params": dict(trial.params),
-        "value": trial.value,
-        "epochs": trial.user_attrs.get("epochs"),
-        "seconds": trial.user_attrs.get("seconds"),
-        "worker": trial.user_attrs.get(WORKER_ATTR),
-        "baseline": bool(trial.user_attrs.get("baseline", False)),
-    }
 
 
 def _importances(study: optuna.Study, n_params: int) -> dict[str, float]:
@@ -324,6 +434,11 @@ def _importances(study: optuna.Study, n_params: int) -> dict[str, float]:
 
 
 def _start_subworkers(plans: Sequence[WorkerPlan], logdir: Path) -> list[tuple]:
+    """Start a worker process per plan, each in its own session.
+
+    A terminal's Ctrl-C then reaches only this process, which passes it on once to each worker
+    (`_interrupt_subworkers`); a worker whose parent dies stops by itself (see `worker.py`).
+    """
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
     procs = []
     for i, plan in enumerate(plans, start=1):
@@ -331,9 +446,36 @@ def _start_subworkers(plans: Sequence[WorkerPlan], logdir: Path) -> list[tuple]:
         plan_path.write_text(plan.to_json(), encoding="utf-8")
         log = open(logdir / f"worker-{i}.log", "w", encoding="utf-8")  # noqa: SIM115
         proc = subprocess.Popen([sys.executable, "-m", "fitdoctor.tune.worker", str(plan_path)],
-                                stdout=log, stderr=subprocess.STDOUT, env=env)
+                                stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
         procs.append((proc, log, logdir / f"worker-{i}.log"))
     return procs
+
+
+def _wait_subworkers(procs: Sequence[tuple], poll: Callable[[], None]) -> None:
+    """Wait for every worker, calling `poll` about once a second; log the ones that failed."""
+    while any(proc.poll() is None for proc, _, _ in procs):
+        poll()
+        time.sleep(1.0)
+    poll()
+    for proc, log, log_path in procs:
+        if proc.returncode != 0:
+            log.flush()
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            logger.warning("tune worker exited with code %d:\n%s", proc.returncode, tail)
+
+
+def _interrupt_subworkers(procs: Sequence[tuple], grace: float = 60.0) -> None:
+    """Pass Ctrl-C on to each running worker (it fails its trial), kill those that hang on."""
+    for proc, _, _ in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc, _, _ in procs:
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def tune(
@@ -436,62 +578,105 @@ def tune(
     fail_orphaned_trials(optuna_study)
     existing = len([t for t in optuna_study.get_trials(deepcopy=False)
                     if t.state is not optuna.trial.TrialState.WAITING])
-    finished_before = len(optuna_study.get_trials(deepcopy=False, states=FINISHED))
     # The process that creates the study samples from `seed` (a fresh study is reproducible);
     # one that joins or resumes it adds the trials so far and its own host:pid, so reruns and
     # workers started beside it (here or on other hosts) never sample the same sequence again.
     salt = 0 if created else zlib.crc32(worker_tag().encode()) % 1_000_003
     base = dataclasses.replace(base, sampler_seed=seed + existing + salt)
     optuna_study.sampler = make_sampler(strategy, params, base.sampler_seed, grid_points)
-    start = time.perf_counter()
-
-    def on_trial(study_: optuna.Study, _trial: optuna.trial.FrozenTrial) -> None:
-        if progress is None:
-            return
-        done = len(study_.get_trials(deepcopy=False, states=FINISHED)) - finished_before
-        try:
-            best_value, best_params = study_.best_value, study_.best_params
-        except ValueError:
-            best_value, best_params = None, {}
-        elapsed = time.perf_counter() - start
-        if timeout is not None:
-            left = max(0.0, timeout - elapsed)
-        else:
-            left = elapsed / max(done, 1) * max(trials - done, 0)
-        progress(TuneProgress(min(done, trials), trials, best_value, dict(best_params), elapsed,
-                              left))
-
+    reporter = _Reporter(progress, trials=trials, timeout=timeout, metric=setup.task.metric,
+                         finished_before=optuna_study.get_trials(deepcopy=False, states=FINISHED))
     sub_plans = [dataclasses.replace(base, trials=n, sampler_seed=base.sampler_seed + 7919 * i)
                  for i, n in enumerate(shares[1:], start=1) if n > 0]
     with tempfile.TemporaryDirectory(prefix="fitdoctor-tune-") as tmp:
         procs = _start_subworkers(sub_plans, Path(tmp))
         try:
-            optuna_study = run_worker(setup, base, on_trial, optuna_study)
+            optuna_study = run_worker(setup, base, lambda s, _: reporter.finished(s), optuna_study,
+                                      on_start=lambda t: reporter.started(optuna_study, t))
+            _wait_subworkers(procs, lambda: reporter.finished(optuna_study))
+        except KeyboardInterrupt:
+            _interrupt_subworkers(procs)
+            fail_trials_of_this_process(optuna_study)
+            fail_orphaned_trials(optuna_study)
+            trials_now = optuna_study.get_trials(deepcopy=False)
+            failed = [t.number for t in trials_now if t.number not in reporter.before
+                      and t.state is optuna.trial.TrialState.FAIL
+                      and t.user_attrs.get("error") in (INTERRUPTED, None)]
+            finished = sum(t.state in FINISHED for t in trials_now
+                           if t.number not in reporter.before) - len(failed)
+            raise TuneInterrupted(name, url, failed, finished, max(trials - finished, 0)) from None
         finally:
-            for proc, log, log_path in procs:
-                code = proc.wait()
+            for _, log, _ in procs:
                 log.close()
-                if code != 0:
-                    tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-                    logger.warning("tune worker exited with code %d:\n%s", code, tail)
     return summarize(optuna_study, setup, params, strategy=strategy, workers=workers,
                      new_trials=len(optuna_study.get_trials(deepcopy=False, states=FINISHED))
-                     - finished_before,
-                     seconds=time.perf_counter() - start, out=out, seed=seed, patience=patience,
-                     storage=url)
+                     - len(reporter.before),
+                     seconds=time.perf_counter() - reporter.start, out=out, seed=seed,
+                     patience=patience, storage=url)
+
+
+class _Reporter:
+    """Turns the study's trials into `TuneProgress` events, each finished trial once."""
+
+    def __init__(self, progress: Callable[[TuneProgress], None] | None, *, trials: int,
+                 timeout: float | None, metric: str,
+                 finished_before: Sequence[optuna.trial.FrozenTrial]) -> None:
+        self.progress = progress
+        self.trials = trials
+        self.timeout = timeout
+        self.metric = metric
+        self.before = {t.number for t in finished_before}
+        self.reported = set(self.before)
+        self.start = time.perf_counter()
+
+    def _event(self, study: optuna.Study, trial: TuneTrial, done: int) -> TuneProgress:
+        try:
+            best = study.best_trial
+        except ValueError:  # no trial completed yet
+            best = None
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / done * max(self.trials - done, 0) if done else None
+        if self.timeout is not None:
+            left = min(left, self.timeout - elapsed) if left is not None else None
+            left = None if left is None else max(left, 0.0)
+        return TuneProgress(
+            trial=trial, done=min(done, self.trials), total=self.trials, metric=self.metric,
+            best_value=None if best is None else float(best.value),
+            best_trial=None if best is None else best.number,
+            best_params={} if best is None else dict(best.params),
+            elapsed=elapsed, time_left=left,
+        )
+
+    def started(self, study: optuna.Study, trial: TuneTrial) -> None:
+        """A trial of this process has its values and starts training."""
+        if self.progress is not None:
+            self.progress(self._event(study, trial, len(self.reported - self.before)))
+
+    def finished(self, study: optuna.Study) -> None:
+        """Report every trial of the study that finished since the last call."""
+        if self.progress is None:
+            return
+        finished = study.get_trials(deepcopy=False, states=FINISHED)
+        new = sorted((t for t in finished if t.number not in self.reported),
+                     key=lambda t: t.number)
+        done = len({t.number for t in finished} - self.before)
+        for trial in new:
+            self.reported.add(trial.number)
+            self.progress(self._event(study, TuneTrial.from_optuna(trial), done))
 
 
 def summarize(study: optuna.Study, setup: Setup, params: Sequence[Param], *, strategy: str,
               workers: int, new_trials: int, seconds: float, out: str | os.PathLike | None,
               seed: int, patience: int, storage: str) -> TuneResult:
     """Read the whole study into a `TuneResult`, saving the best model to `out` when given."""
-    rows = tuple(_trial_row(t) for t in study.get_trials(deepcopy=False))
+    rows = tuple(TuneTrial.from_optuna(t) for t in study.get_trials(deepcopy=False))
     complete = [t for t in study.get_trials(deepcopy=False)
                 if t.state is optuna.trial.TrialState.COMPLETE]
     best = None
     if complete:
         best = study.best_trial
-    baseline = next((r["value"] for r in rows if r["baseline"] and r["state"] == "COMPLETE"), None)
+    baseline = next((t.value for t in rows if t.baseline and t.state is TrialStatus.COMPLETE),
+                    None)
     model_path = None
     if out is not None and best is not None:
         model, _, _, _ = train_trial(setup, params, best.params, seed=seed + best.number,

@@ -152,6 +152,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _fail(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+    """Mark a running trial failed; False when another worker finished or failed it first."""
+    try:
+        study._storage.set_trial_state_values(trial._trial_id, state=optuna.trial.TrialState.FAIL)
+    except Exception as exc:  # another worker got there first
+        logger.debug("could not fail trial %d: %s", trial.number, exc)
+        return False
+    return True
+
+
 def fail_orphaned_trials(study: optuna.Study) -> list[int]:
     """Mark as failed the running trials whose worker on this machine no longer exists.
 
@@ -170,16 +180,23 @@ def fail_orphaned_trials(study: optuna.Study) -> list[int]:
         tag_host, _, pid = tag.rpartition(":")
         if tag_host != host or not pid.isdigit() or _alive(int(pid)):
             continue
-        try:
-            study._storage.set_trial_state_values(trial._trial_id,
-                                                  state=optuna.trial.TrialState.FAIL)
-        except Exception as exc:  # another worker got there first
-            logger.debug("could not fail orphaned trial %d: %s", trial.number, exc)
-            continue
-        failed.append(trial.number)
+        if _fail(study, trial):
+            failed.append(trial.number)
     if failed:
         logger.warning("marked trial(s) %s failed: their worker process is gone", failed)
     return failed
+
+
+def fail_trials_of_this_process(study: optuna.Study) -> list[int]:
+    """Mark as failed the trials this process left running (after an interrupt).
+
+    Returns:
+        The numbers of the trials marked failed.
+    """
+    tag = worker_tag()
+    return [trial.number
+            for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+            if trial.user_attrs.get(WORKER_ATTR) == tag and _fail(study, trial)]
 
 
 def storage_summary(url: str) -> dict[str, Any]:
