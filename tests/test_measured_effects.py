@@ -268,3 +268,31 @@ def test_label_noise_silent_on_tiny_data(digits01):
     rows = rng.choice(len(y), size=60, replace=False)
     found = problems(setup_of((x[rows], y[rows]), val), "label_noise")
     assert [f for f in found if f.is_problem] == []
+
+
+# irrelevant_features ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def weak_weights():
+    """3,000 rows x 30 features, every feature with a small but real weight in a logistic rule."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 30)).astype("float32")
+    weights = rng.uniform(0.15, 0.4, 30) * rng.choice([-1, 1], 30)
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(x @ weights)))).astype("int64")
+    return x, y
+
+
+def test_irrelevant_features_silent_when_every_feature_carries_a_small_weight(weak_weights):
+    x, y = weak_weights
+    found = problems(setup_of(*split(x, y), n_classes=2), "irrelevant_features")
+    assert found == []
+
+
+def test_irrelevant_features_names_appended_noise_columns(weak_weights):
+    x, y = weak_weights
+    noise = np.random.default_rng(1).normal(size=(len(x), 10)).astype("float32")
+    found = problems(setup_of(*split(np.c_[x, noise], y), n_classes=2), "irrelevant_features")
+    assert len(found) == 1
+    named = {int(n[2:-1]) for n in found[0].evidence["no_signal_names"]}
+    # the noise columns, and at most the two real features with the smallest weights
+    assert len(named & set(range(30, 40))) >= 8 and len(named - set(range(30, 40))) <= 2

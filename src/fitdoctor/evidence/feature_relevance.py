@@ -1,9 +1,17 @@
-"""Feature relevance: how much each feature tells about the label (mutual information).
+"""Feature relevance: how much each feature tells about the label, and what dropping it costs.
 
 Mutual information between each feature and the label is estimated (scikit-learn's k-nearest
 neighbour estimator) on a seeded sample, once with the real labels and once with the labels
-shuffled; the shuffled run's 95th percentile is the noise floor a feature must clear to count
-as carrying signal. Images are skipped: single pixels are not features a user chooses.
+shuffled; the shuffled run's 95th percentile (at least `MIN_MUTUAL_INFO`) is the noise floor a
+feature must clear to count as carrying signal. A low estimate is not proof: a weak but real
+feature can sit under the floor. So the features under it are ablated: the fast baseline
+(logistic regression with log-loss, or ridge with squared error) is cross-validated on the
+sample (5 folds, repeated twice, the same folds for every feature set) with all features and
+without a set of candidates, and the per-fold differences give the score drop and its standard
+error. Candidates are ordered by the size of their standardised coefficient in the baseline
+fitted on all features; the largest prefix whose score drop is at most `BISECT_DROP_SE`
+standard errors is found by bisection (all candidates first). Images are skipped: single
+pixels are not features a user chooses.
 """
 
 from __future__ import annotations
@@ -24,6 +32,30 @@ from fitdoctor.evidence.data_stats import (
 
 #: Rows the estimator reads at most.
 MAX_RELEVANCE_ROWS = 5_000
+#: Rows the ablations cross-validate on at most.
+MAX_ABLATION_ROWS = 3_000
+#: The lowest noise floor, in nats.
+MIN_MUTUAL_INFO = 0.01
+#: Folds and repeats of the ablation's paired cross-validation.
+ABLATION_FOLDS, ABLATION_REPEATS = 5, 2
+#: The bisection keeps a prefix when its score drop is at most this many standard errors.
+BISECT_DROP_SE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class Ablation:
+    """The fast baseline's cross-validated score with all features minus its score without some.
+
+    Args:
+        features: Column indices left out.
+        drop: Mean over folds of (score with all features - score without these); negative
+            when leaving them out helps.
+        drop_se: Standard error of that mean (paired over the same folds).
+    """
+
+    features: tuple[int, ...]
+    drop: float
+    drop_se: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +65,12 @@ class FeatureRelevance:
     Args:
         feature_names: Feature names, in column order.
         mutual_info: Estimated mutual information (nats) with the real labels.
-        noise_floor: 95th percentile of the estimates with shuffled labels.
+        noise_floor: 95th percentile of the estimates with shuffled labels, at least
+            `MIN_MUTUAL_INFO`.
         rows: Rows the estimate used; `n_train`: training rows available.
+        candidates: Features at or under the floor, smallest baseline coefficient first.
+        ablations: The ablations measured (prefixes of `candidates`), in the order tried.
+        ablation_rows: Rows the ablations cross-validated on; `ablation_metric`: their score.
     """
 
     feature_names: tuple[str, ...]
@@ -42,11 +78,17 @@ class FeatureRelevance:
     noise_floor: float
     rows: int
     n_train: int
+    candidates: tuple[int, ...] = ()
+    ablations: tuple[Ablation, ...] = ()
+    ablation_rows: int = 0
+    ablation_metric: str = ""
 
     def to_measurements(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "noise_floor": round(self.noise_floor, 5),
+            "ablations": [{"left_out": len(a.features), "drop": round(a.drop, 5),
+                           "drop_se": round(a.drop_se, 5)} for a in self.ablations],
             "mutual_info": {
                 n: round(float(v), 5)
                 for n, v in zip(self.feature_names[:200], self.mutual_info, strict=False)
@@ -85,5 +127,77 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
     with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine
         real = estimate(x, y, random_state=evidence.seed)
         null = estimate(x, shuffled, random_state=evidence.seed)
-    return FeatureRelevance(names, real, float(np.percentile(null, 95)), int(len(y)),
-                            setup.n_train)
+        floor = max(float(np.percentile(null, 95)), MIN_MUTUAL_INFO)
+        low = np.flatnonzero(real <= floor)
+        if len(low) == 0 or len(low) == x.shape[1]:
+            return FeatureRelevance(names, real, floor, int(len(y)), setup.n_train)
+        ablation = _Ablator(x, y, setup.task.is_classification, evidence.seed)
+        order = tuple(int(j) for j in low[np.argsort(ablation.weight[low], kind="stable")])
+        tried = ablation.bisect(order)
+    return FeatureRelevance(names, real, floor, int(len(y)), setup.n_train, order, tried,
+                            ablation.rows, ablation.metric)
+
+
+class _Ablator:
+    """Paired cross-validation of the fast baseline with and without feature sets."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, classification: bool, seed: int) -> None:
+        from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+
+        from fitdoctor.evidence.fast_baseline import make_baseline
+
+        keep = sample_rows(len(y), MAX_ABLATION_ROWS, seed + 11)
+        self.x, self.y, self.classification = x[keep], y[keep], classification
+        self.rows = len(keep)
+        self.metric = "mean log-likelihood" if classification else "negative squared error"
+        self.make = lambda: make_baseline(classification, max_iter=200)
+        splitter = (RepeatedStratifiedKFold if classification else RepeatedKFold)(
+            n_splits=ABLATION_FOLDS, n_repeats=ABLATION_REPEATS, random_state=seed)
+        try:
+            self.folds = list(splitter.split(self.x, self.y))
+        except ValueError:  # a class too rare to stratify
+            self.folds = list(RepeatedKFold(n_splits=ABLATION_FOLDS, n_repeats=ABLATION_REPEATS,
+                                            random_state=seed).split(self.x))
+        self.classes = np.unique(self.y)
+        self.full = self._scores(np.arange(x.shape[1]))
+        model = self.make().fit(self.x, self.y)
+        coef = np.abs(np.atleast_2d(model[-1].coef_))
+        self.weight = coef.max(axis=0)
+
+    def _scores(self, columns: np.ndarray) -> np.ndarray:
+        out = []
+        for train, test in self.folds:
+            model = self.make().fit(self.x[train][:, columns], self.y[train])
+            if self.classification:
+                probs = model.predict_proba(self.x[test][:, columns])
+                index = np.searchsorted(model[-1].classes_, self.y[test])
+                found = model[-1].classes_[np.minimum(index, len(model[-1].classes_) - 1)]
+                p = np.where(found == self.y[test],
+                             probs[np.arange(len(test)), np.minimum(index, probs.shape[1] - 1)],
+                             0.0)
+                out.append(float(np.mean(np.log(np.clip(p, 1e-15, 1.0)))))
+            else:
+                predicted = model.predict(self.x[test][:, columns])
+                out.append(-float(np.mean((predicted - self.y[test]) ** 2)))
+        return np.asarray(out)
+
+    def ablate(self, features: tuple[int, ...]) -> Ablation:
+        rest = np.setdiff1d(np.arange(self.x.shape[1]), features)
+        diff = self.full - self._scores(rest)
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
+        return Ablation(features, float(diff.mean()), se)
+
+    def bisect(self, order: tuple[int, ...]) -> tuple[Ablation, ...]:
+        """Ablate all of `order`, then bisect for the longest prefix within `BISECT_DROP_SE`."""
+        tried = [self.ablate(order)]
+        if tried[0].drop <= BISECT_DROP_SE * tried[0].drop_se:
+            return tuple(tried)
+        lo, hi = 0, len(order)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            tried.append(self.ablate(order[:mid]))
+            if tried[-1].drop <= BISECT_DROP_SE * tried[-1].drop_se:
+                lo = mid
+            else:
+                hi = mid
+        return tuple(tried)
