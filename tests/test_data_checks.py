@@ -172,7 +172,7 @@ def test_unscaled_inputs_silent_on_photos_with_rescaling_or_in_0_1(photos):
 def test_class_imbalance_fires_with_counts_and_recall(cancer):
     (x, y), val = standardized(*cancer)
     keep = np.r_[np.flatnonzero(y == 1), np.flatnonzero(y == 0)[:16]]
-    found = problems(setup_of((x[keep], y[keep]), val), "class_imbalance")
+    found = findings(setup_of((x[keep], y[keep]), val), "class_imbalance")  # info: recall fine
     assert len(found) == 1
     ev = found[0].evidence
     assert ev["imbalance_ratio"] > 10 and ev["rarest_class"] == 0

@@ -296,3 +296,18 @@ def test_irrelevant_features_names_appended_noise_columns(weak_weights):
     named = {int(n[2:-1]) for n in found[0].evidence["no_signal_names"]}
     # the noise columns, and at most the two real features with the smallest weights
     assert len(named & set(range(30, 40))) >= 8 and len(named - set(range(30, 40))) <= 2
+
+
+def test_class_imbalance_warns_when_the_rare_class_is_missed(overlapping_classes):
+    (x, y), val = overlapping_classes
+    keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:40]]  # about 10:1
+    found = problems(setup_of((x[keep], y[keep]), val, n_classes=2), "class_imbalance")
+    assert len(found) == 1 and found[0].severity.value == "warning"
+    recall = found[0].evidence["oof_recall_by_class"]
+    assert recall["1"] < 0.5 and recall["0"] - recall["1"] >= 0.2
+
+
+def test_class_imbalance_is_info_when_the_rare_class_is_recalled(imbalanced_cancer):
+    found = problems(setup_of(*imbalanced_cancer, n_classes=2), "class_imbalance")
+    assert len(found) == 1 and found[0].severity.value == "info"
+    assert found[0].evidence["imbalance_ratio"] > 8
