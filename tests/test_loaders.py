@@ -144,19 +144,23 @@ def test_cli_bad_data_exits_2_with_one_line(tmp_path, capfd, args, message):
 
 
 @pytest.mark.slow
-def test_cli_diagnoses_a_csv_with_missing_values(tmp_path):
+def test_cli_diagnoses_a_csv_with_missing_values_for_a_saved_model(tmp_path):
     frame = iris_frame()
-    frame.loc[::9, "sepal length (cm)"] = np.nan
+    frame["sepal length (cm)"] = frame["sepal length (cm)"].astype(object)
+    frame.loc[::9, "sepal length (cm)"] = "?"
     frame.to_csv(tmp_path / "iris.csv", index=False)
+    model = save_classifier(tmp_path / "m.keras", "categorical_crossentropy")
     out = tmp_path / "report.json"
     result = CliRunner().invoke(app, ["diagnose", "--data", str(tmp_path / "iris.csv"),
-                                      "--target", "species", "--epochs", "3",
-                                      "--budget", "quick", "--json", str(out)])
+                                      "--target", "species", "--model", str(model),
+                                      "--epochs", "3", "--budget", "quick", "--json", str(out)])
     assert result.exit_code == 0, result.output
+    assert "read '?' as missing in 1 column(s): sepal length (cm) (17)" in result.output
     report = pd.read_json(out, typ="series")
     ids = [f["id"] for f in report["findings"]]
-    assert "missing_values" in ids
+    assert "missing_values" in ids and "loss_output_mismatch" not in ids  # one-hot labels
     missing = next(f for f in report["findings"] if f["id"] == "missing_values")
+    assert missing["severity"] == "critical"
     assert "sepal length (cm)" in missing["evidence"]["by_column"]
 
 
