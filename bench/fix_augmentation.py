@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| none (as given) | {result.before['val_accuracy']:.1%} | "
         f"{[round(v, 3) for v in result.before['per_seed']['val_accuracy']]} | – | – |",
     ]
-    for t in result.trials:
+    for t in result.to_dict()["remedies"]:
         if "val_accuracy" not in t:
             continue
         lines.append(

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 import fitdoctor
 from fitdoctor.cli import app
 from fitdoctor.findings import Finding, Report
+from fitdoctor.fix import CandidateStatus
 from fitdoctor.fix.evaluate import accuracy
 
 
@@ -61,6 +62,7 @@ def test_fix_standardizes_unscaled_inputs_and_writes_outputs(small_digits, tmp_p
     assert data["applied"] == ["standardize_inputs"]
     assert set(data["before"]) >= {"val_accuracy", "val_loss"}
     assert data["remedies"][0]["status"] == "accepted"
+    assert result.trials[0].status is CandidateStatus.ACCEPTED and result.trials[0].chosen
     model = keras.saving.load_model(tmp_path / "model.keras")
     pred = keras.ops.convert_to_numpy(model(val[0]))
     assert accuracy(pred, val[1], setup.task) == pytest.approx(
@@ -77,27 +79,29 @@ def test_remedy_that_hurts_is_rejected(small_digits, tmp_path):
     assert result.applied == ()
     assert result.after == result.before
     (trial,) = result.rejected
-    assert trial["remedy"] == "learning_rate" and trial["strength"] == 5.0
-    assert trial["gain"] < 0 and "worse" in trial["reason"]
+    assert trial.remedy == "learning_rate" and trial.strength == 5.0
+    assert trial.gain < 0 and "worse" in trial.reason
+    assert trial.gain_points == pytest.approx(100 * trial.gain)
     text = (tmp_path / "fix.md").read_text()
     assert "No change beat run-to-run noise" in text and "`learning_rate`" in text
+    assert "### For `lr_too_low`" in text
+    (row,) = [line for line in text.splitlines() if line.startswith("| `learning_rate`")]
+    assert f"{trial.gain_points:+.1f} points" in row and "rejected: made it worse" in row
 
 
 def test_combination_starts_from_the_best_remedy_when_it_beats_the_cause_by_more_than_noise():
     from fitdoctor.fix.evaluate import Scores
-    from fitdoctor.fix.run import _Search
+    from fitdoctor.fix.records import NoiseRule
+    from fitdoctor.fix.run import choose_base
 
     def scores(*accuracy: float) -> Scores:
         return Scores(accuracy, accuracy, (1.0,) * len(accuracy), (1.0,) * len(accuracy))
 
-    search = _Search.__new__(_Search)
-    search.min_gain, search.noise_factor, search.seeds = 0.01, 2.0, (0, 1)
-    search.setup = type("S", (), {"task": type("T", (), {"kind": "multiclass"})()})()
-    cause, symptom, close = (object(), scores(0.60, 0.62)), (object(), scores(0.95, 0.95)), \
-        (object(), scores(0.94, 0.95))
-    assert search._base([(*cause, {}), (*symptom, {})])[1] is symptom[1]
+    rule = NoiseRule(min_gain=0.01, noise_factor=2.0, n_seeds=2)
+    cause, symptom, close = scores(0.60, 0.62), scores(0.95, 0.95), scores(0.94, 0.95)
+    assert choose_base([cause, symptom], rule) == 1
     # within noise of the best: the root cause's remedy stays the base
-    assert search._base([(*close, {}), (*symptom, {})])[1] is close[1]
+    assert choose_base([close, symptom], rule) == 0
 
 
 @pytest.mark.slow
@@ -108,8 +112,9 @@ def test_over_strong_setting_stops_the_grid_search(small_digits):
     overfit = Finding("overfitting", "warning", "overfits")
     result = fitdoctor.fix(setup=setup, report=_report(overfit), budget="quick",
                            remedies=["l2_penalty"], grids={"l2_penalty": (1e-5, 3.0, 10.0)})
-    assert [t["strength"] for t in result.trials] == [1e-5, 3.0]
-    assert result.trials[1]["reason"].startswith("over-strong")
+    assert [t.strength for t in result.trials] == [1e-5, 3.0]
+    assert result.trials[1].reason.startswith("over-strong")
+    assert result.trials[0].chosen and not result.trials[1].chosen
     assert "l2_penalty(3.0)" not in result.applied
 
 
@@ -142,8 +147,8 @@ def test_subclassed_model_gets_the_change_as_advice(small_digits, tmp_path):
     result = fitdoctor.fix(setup=setup, report=_report(overfit), out=tmp_path,
                            remedies=["l2_penalty"])
     (advice,) = result.advice
-    assert advice["remedy"] == "l2_penalty" and "subclassed" in advice["reason"]
-    assert "kernel_regularizer" in advice["code"]
+    assert advice.remedy == "l2_penalty" and "subclassed" in advice.reason
+    assert "kernel_regularizer" in advice.code
     assert "could not make itself" in (tmp_path / "fix.md").read_text()
 
 
@@ -246,9 +251,9 @@ def test_over_strong_augmentation_on_real_photos_is_rejected(tmp_path):
     result = fitdoctor.fix(setup=setup, report=_report(overfit), out=tmp_path, budget="quick",
                            remedies=["image_augmentation"],
                            grids={"image_augmentation": (0.05, 0.9)})
-    strengths = {t["strength"]: t for t in result.trials}
+    strengths = {t.strength: t for t in result.trials}
     assert set(strengths) == {0.05, 0.9}
-    assert strengths[0.9]["status"] == "rejected"
-    assert strengths[0.9]["val_accuracy"] < strengths[0.05]["val_accuracy"]
+    assert strengths[0.9].status is CandidateStatus.REJECTED
+    assert strengths[0.9].val_accuracy < strengths[0.05].val_accuracy
     assert "image_augmentation(0.9)" not in result.applied
     assert result.after["val_accuracy"] >= result.before["val_accuracy"]

@@ -62,11 +62,11 @@ def fix(
             console.print(f"applied: {', '.join(result.applied)}")
         else:
             console.print("applied: nothing (no remedy beat run-to-run noise)")
-        rejected = sorted({r["remedy"] for r in result.rejected if r["status"] != "accepted"})
+        rejected = sorted({r.remedy for r in result.rejected})
         if rejected:
             console.print(f"[dim]rejected: {', '.join(rejected)}[/]")
         for item in result.advice:
-            console.print(f"[yellow]advice only[/] {item['remedy']}: {item['reason']}")
+            console.print(f"[yellow]advice only[/] {item.remedy}: {item.reason}")
         console.print(f"written to {out}/ (model.keras, fix.md, fix.json)")
         if json_path is not None:
             write_json(result.to_dict(), str(json_path))

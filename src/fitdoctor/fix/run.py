@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,15 @@ from fitdoctor.errors import SetupError
 from fitdoctor.findings import Finding, Report
 from fitdoctor.fix.evaluate import Scores, original_loss, train_and_score
 from fitdoctor.fix.model_edit import NotEditable, is_editable, probe_model
+from fitdoctor.fix.records import (
+    Advice,
+    Candidate,
+    CandidateStatus,
+    Change,
+    FixResult,
+    NoiseRule,
+    Stage,
+)
 from fitdoctor.fix.remedies.base import Remedy, registered_remedies, remedies_for
 from fitdoctor.setup import Setup
 
@@ -25,8 +33,8 @@ SEEDS = {"quick": 2, "standard": 2, "thorough": 3}
 
 
 @dataclasses.dataclass(frozen=True)
-class Change:
-    """One tried setting of one remedy, for the finding it treats."""
+class Setting:
+    """One setting of one remedy, for the finding it treats."""
 
     remedy: Remedy
     finding: Finding
@@ -41,59 +49,6 @@ class Change:
 
     def code(self, setup: Setup) -> str:
         return self.remedy.code(setup, self.finding, self.strength)
-
-
-@dataclasses.dataclass(frozen=True)
-class FixResult:
-    """What `fix` tried, what it kept, and the numbers behind each decision.
-
-    Args:
-        before: Validation accuracy/loss of the setup as given (mean over seeds).
-        after: The same for the fixed setup (equal to `before` when nothing was kept).
-        applied: Remedy labels kept, in the order they were combined.
-        rejected: One dict per rejected try: remedy, finding, strength, numbers, reason.
-        trials: Every try with its numbers (accepted and rejected), in the order run.
-        advice: Remedies fitdoctor could not apply itself (e.g. subclassed model), with code.
-        changes: The accepted changes as code the user would write, one dict per change.
-        threshold: The smallest gain that counted as beating run-to-run noise.
-        seeds: Seeds every variant was trained with.
-        report: The diagnosis the fix started from.
-        setup: The fixed setup (not serialized).
-        model: The fixed model, trained with the first seed (not serialized).
-        timings: Seconds for the whole fix, the diagnosis, and one plain fit of the user's setup.
-    """
-
-    before: Mapping[str, Any]
-    after: Mapping[str, Any]
-    applied: tuple[str, ...]
-    rejected: tuple[Mapping[str, Any], ...]
-    trials: tuple[Mapping[str, Any], ...]
-    advice: tuple[Mapping[str, Any], ...]
-    changes: tuple[Mapping[str, Any], ...]
-    threshold: float
-    seeds: tuple[int, ...]
-    report: Report
-    setup: Setup = dataclasses.field(repr=False, compare=False)
-    model: Any = dataclasses.field(default=None, repr=False, compare=False)
-    timings: Mapping[str, float] = dataclasses.field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON written beside the fixed model (`fix.json`)."""
-        from fitdoctor.findings import _jsonable
-
-        return _jsonable({
-            "before": dict(self.before),
-            "after": dict(self.after),
-            "applied": list(self.applied),
-            "rejected": [dict(r) for r in self.rejected],
-            "remedies": [dict(t) for t in self.trials],
-            "advice": [dict(a) for a in self.advice],
-            "changes": [dict(c) for c in self.changes],
-            "noise_threshold": self.threshold,
-            "seeds": list(self.seeds),
-            "diagnosis": self.report.ids(),
-            "timings": dict(self.timings),
-        })
 
 
 def fix(
@@ -167,26 +122,22 @@ def fix(
         report = diagnose(setup=setup, budget=budget_name, seed=seed)
         diagnose_seconds = time.perf_counter() - t0
     seeds = tuple(seed + i for i in range(SEEDS[budget_name]))
-    search = _Search(setup, seeds, min_gain, noise_factor, say, grids)
+    rule = NoiseRule(min_gain, noise_factor, len(seeds),
+                     regression=setup.task.kind == "regression")
     say("training your setup as given")
-    baseline = search.score(setup)
-    search.baseline = baseline
+    search = _Search(setup, seeds, rule, say, grids)
+    baseline = search.baseline
     kept = search.try_remedies(report.problems, allowed)
     final_setup, final_scores, applied = search.combine(kept)
-    changes = tuple(
-        {"remedy": c.remedy.id, "strength": c.strength, "finding": c.finding.id,
-         "description": c.remedy.description, "code": c.code(setup)}
-        for c in applied
-    )
     result = FixResult(
         before=baseline.summary(),
         after=final_scores.summary(),
         applied=tuple(c.label for c in applied),
-        rejected=tuple(t for t in search.trials if t["status"] != "accepted"),
         trials=tuple(search.trials),
         advice=tuple(search.advice),
-        changes=changes,
-        threshold=search.threshold(baseline, baseline),
+        changes=tuple(Change(c.remedy.id, c.finding.id, c.strength, c.remedy.description,
+                             c.code(setup)) for c in applied),
+        threshold=rule.threshold(baseline, baseline),
         seeds=seeds,
         report=report,
         setup=final_setup,
@@ -196,6 +147,7 @@ def fix(
             "diagnose": round(diagnose_seconds, 3),
             "plain_fit": round(baseline.fit_seconds[0], 3),
         },
+        regression=rule.regression,
     )
     if out is not None:
         from fitdoctor.fix.write import write_outputs
@@ -215,62 +167,80 @@ def _resolve_remedies(ids: Iterable[str] | None) -> set[str] | None:
     return ids
 
 
-class _Search:
-    """The bookkeeping of one fix: scores every variant and records each decision."""
+def choose_base(alone: Sequence[Scores], rule: NoiseRule) -> int:
+    """Index of the remedy the combination starts from: the first (causes first) of those whose
+    score alone is within noise of the best alone.
 
-    def __init__(self, setup: Setup, seeds: tuple[int, ...], min_gain: float,
-                 noise_factor: float, say: Callable[[str], None],
-                 grids: Mapping[str, tuple[Any, ...]]) -> None:
+    Starting from the root cause keeps the order a person would follow (inputs standardized
+    before the learning rate is tuned to them), but not at any price: when a later remedy
+    alone beats it by more than noise (He initialization against batch normalization for
+    weights drawn 8x too wide), the combination starts from that one, so the result is never
+    worse than the best single remedy.
+    """
+    best = max(alone, key=lambda s: s.mean)
+    return next(i for i, scores in enumerate(alone)
+                if best.mean - scores.mean <= rule.threshold(scores, best))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tried:
+    """A remedy's chosen setting, its scores alone and the index of its record in the trials."""
+
+    setting: Setting
+    scores: Scores
+    record: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Combination:
+    """The remedies kept so far, the setup they make and its scores."""
+
+    settings: tuple[Setting, ...]
+    setup: Setup
+    scores: Scores
+
+
+class _Search:
+    """One fix: scores every candidate and keeps the records of each decision, in run order."""
+
+    def __init__(self, setup: Setup, seeds: tuple[int, ...], rule: NoiseRule,
+                 say: Callable[[str], None], grids: Mapping[str, tuple[Any, ...]]) -> None:
         self.setup = setup
         self.seeds = seeds
-        self.min_gain = min_gain
-        self.noise_factor = noise_factor
+        self.rule = rule
         self.say = say
         self.grids = grids
         self.user_loss = original_loss(setup)
         self.editable = is_editable(probe_model(setup))
-        self.baseline: Scores | None = None
-        self.trials: list[dict[str, Any]] = []
-        self.advice: list[dict[str, Any]] = []
-        #: Remedies whose best setting did not beat noise alone, with their trial records.
-        self.near_misses: list[tuple[Change, dict[str, Any]]] = []
+        self.trials: list[Candidate] = []
+        self.advice: list[Advice] = []
+        #: Remedies whose best setting did not beat noise alone.
+        self.near_misses: list[_Tried] = []
+        self.baseline = self.score(setup)
 
     def score(self, setup: Setup) -> Scores:
         return train_and_score(setup, self.seeds, self.user_loss)
 
-    def threshold(self, reference: Scores, candidate: Scores) -> float:
-        """The gain over `reference` that beats run-to-run noise.
+    def _scored(self, setting: Setting, scores: Scores, reference: Scores, stage: Stage,
+                status: CandidateStatus, reason: str, *, chosen: bool = False) -> Candidate:
+        return Candidate.scored(
+            remedy=setting.remedy.id, finding=setting.finding.id, strength=setting.strength,
+            label=setting.label, stage=stage, status=status, reason=reason, scores=scores,
+            reference=reference, rule=self.rule, chosen=chosen)
 
-        `noise_factor` standard errors of the difference of the two means (each mean over the
-        same seeds), and never less than `min_gain`.
-        """
-        floor = self.min_gain
-        if self.setup.task.kind == "regression" and math.isfinite(reference.mean):
-            floor = self.min_gain * abs(reference.mean)
-        spread = math.sqrt((reference.noise ** 2 + candidate.noise ** 2) / len(self.seeds))
-        return max(floor, self.noise_factor * spread)
+    def _untrained(self, setting: Setting, status: CandidateStatus, reason: str) -> Candidate:
+        return Candidate(remedy=setting.remedy.id, finding=setting.finding.id,
+                         strength=setting.strength, label=setting.label, stage=Stage.ALONE,
+                         status=status, reason=reason, regression=self.rule.regression)
 
-    def _record(self, change: Change, scores: Scores | None, reference: Scores, status: str,
-                reason: str, stage: str) -> dict[str, Any]:
-        trial = {
-            "remedy": change.remedy.id,
-            "strength": change.strength,
-            "finding": change.finding.id,
-            "stage": stage,
-            "status": status,
-            "reason": reason,
-        }
-        if scores is not None:
-            trial.update(scores.summary())
-            trial["gain"] = scores.mean - reference.mean
-            trial["threshold"] = self.threshold(reference, scores)
-        self.trials.append(trial)
-        return trial
+    def _decide(self, index: int, status: CandidateStatus, reason: str) -> None:
+        """Replace the record at `index` by the same candidate with a new verdict."""
+        self.trials[index] = self.trials[index].decided(status, reason)
 
     def try_remedies(self, problems: Iterable[Finding],
-                     allowed: set[str] | None) -> list[tuple[Change, Scores, dict]]:
+                     allowed: set[str] | None) -> list[_Tried]:
         """Try each remedy for each problem alone (its grid searched); return the kept ones."""
-        kept: list[tuple[Change, Scores, dict]] = []
+        kept: list[_Tried] = []
         tried: set[str] = set()
         for finding in problems:
             for remedy in remedies_for(finding.id):
@@ -292,150 +262,158 @@ class _Search:
 
     def _advise(self, remedy: Remedy, finding: Finding) -> None:
         strength = self._strengths(remedy, finding)[0]
-        self.advice.append({
-            "remedy": remedy.id,
-            "finding": finding.id,
-            "reason": "your model is subclassed, so fitdoctor cannot rebuild it safely from its "
-                      "config; make this change in your own code",
-            "code": remedy.code(self.setup, finding, strength),
-        })
+        self.advice.append(Advice(
+            remedy=remedy.id, finding=finding.id,
+            reason="your model is subclassed, so fitdoctor cannot rebuild it safely from its "
+                   "config; make this change in your own code",
+            code=remedy.code(self.setup, finding, strength),
+        ))
 
-    def _search_grid(self, remedy: Remedy, finding: Finding):
-        baseline = self.baseline
-        best: tuple[Change, Scores, dict] | None = None
+    def _search_grid(self, remedy: Remedy, finding: Finding) -> _Tried | None:
+        """Train each strength of `remedy` alone, weakest first; judge the best against noise.
+
+        A stronger setting that scores worse than the best so far by more than noise stops an
+        ordered grid (the over-strength guard).
+        """
+        runs: list[tuple[Setting, Scores | None, str]] = []  # in run order; None: it failed
+        best: int | None = None
+        why_not: dict[int, str] = {}  # why a setting is not the one chosen
         for strength in self._strengths(remedy, finding):
-            change = Change(remedy, finding, strength)
-            self.say(f"trying {change.label} for {finding.id}")
+            setting = Setting(remedy, finding, strength)
+            self.say(f"trying {setting.label} for {finding.id}")
             try:
-                scores = self.score(change.apply(self.setup))
+                scores = self.score(setting.apply(self.setup))
             except NotEditable as exc:
-                self._record(change, None, baseline, "advice", str(exc), "alone")
+                self._record_grid(runs, best, why_not, "a later setting could not be applied")
+                self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc)))
                 self._advise(remedy, finding)
                 return None
             except Exception as exc:  # a remedy that cannot run is reported, never fatal
-                logger.debug("remedy %s failed", change.label, exc_info=True)
-                self._record(change, None, baseline, "error", f"{type(exc).__name__}: {exc}",
-                             "alone")
+                logger.debug("remedy %s failed", setting.label, exc_info=True)
+                runs.append((setting, None, f"{type(exc).__name__}: {exc}"))
                 continue
-            trial = self._record(change, scores, baseline, "rejected", "", "alone")
-            if best is None or scores.mean > best[1].mean:
+            runs.append((setting, scores, ""))
+            index = len(runs) - 1
+            if best is None or scores.mean > runs[best][1].mean:
                 if best is not None:
-                    best[2]["reason"] = f"{change.label} scored higher"
-                best = (change, scores, trial)
+                    why_not[best] = f"{setting.label} scored higher"
+                best = index
                 continue
-            trial["reason"] = f"weaker than {best[0].label}"
-            if remedy.ordered_grid and best[1].mean - scores.mean > self.threshold(best[1], scores):
-                trial["reason"] = (f"over-strong: validation score fell "
-                                   f"{best[1].mean - scores.mean:.4f} below {best[0].label}; "
-                                   "stopped strengthening")
+            top_setting, top = runs[best][0], runs[best][1]
+            why_not[index] = f"weaker than {top_setting.label}"
+            if remedy.ordered_grid and top.mean - scores.mean > self.rule.threshold(top, scores):
+                fell = self.rule.text(top.mean - scores.mean, top.mean, signed=False)
+                why_not[index] = (f"over-strong: validation score fell {fell} below "
+                                  f"{top_setting.label}; stopped strengthening")
                 break
         if best is None:
+            self._record_grid(runs, None, why_not, "")
             return None
-        change, scores, trial = best
-        gain, needed = scores.mean - baseline.mean, self.threshold(baseline, scores)
+        setting, scores, _ = runs[best]
+        baseline = self.baseline
+        gain, needed = scores.mean - baseline.mean, self.rule.threshold(baseline, scores)
         if gain > needed:
-            trial["status"], trial["reason"] = "accepted", "beats run-to-run noise"
-            return best
-        if gain > 0:
-            trial["reason"] = f"gain {gain:+.4f} does not beat the noise threshold {needed:.4f}"
+            status, verdict = CandidateStatus.ACCEPTED, "beats run-to-run noise"
+        elif gain > 0:
+            status = CandidateStatus.REJECTED
+            verdict = (f"gain {self.rule.text(gain, baseline.mean)} does not beat the noise "
+                       f"threshold of {self.rule.text(needed, baseline.mean, signed=False)}")
         else:
-            trial["reason"] = "no gain" if gain == 0 else f"made it worse ({gain:+.4f})"
-        self.near_misses.append((change, trial))
+            status = CandidateStatus.REJECTED
+            verdict = "no gain" if gain == 0 else \
+                f"made it worse ({self.rule.text(gain, baseline.mean)})"
+        index = self._record_grid(runs, best, why_not, verdict, status)
+        tried = _Tried(setting, scores, index)
+        if status is CandidateStatus.ACCEPTED:
+            return tried
+        self.near_misses.append(tried)
         return None
 
-    def combine(self, kept: list[tuple[Change, Scores, dict]]):
+    def _record_grid(self, runs: list[tuple[Setting, Scores | None, str]], best: int | None,
+                     why_not: Mapping[int, str], verdict: str,
+                     status: CandidateStatus = CandidateStatus.REJECTED) -> int:
+        """Append one record per setting of a grid, in run order; return the chosen one's index."""
+        chosen_index = -1
+        for i, (setting, scores, error) in enumerate(runs):
+            if scores is None:
+                self.trials.append(self._untrained(setting, CandidateStatus.FAILED, error))
+                continue
+            if i == best:
+                chosen_index = len(self.trials)
+                self.trials.append(self._scored(setting, scores, self.baseline, Stage.ALONE,
+                                                status, verdict, chosen=True))
+            else:
+                self.trials.append(self._scored(setting, scores, self.baseline, Stage.ALONE,
+                                                CandidateStatus.REJECTED, why_not.get(i, "")))
+        return chosen_index
+
+    def combine(self, kept: list[_Tried]) -> tuple[Setup, Scores, list[Setting]]:
         """Combine kept remedies greedily, causes first; each must add a gain beyond noise.
 
         `kept` arrives in the diagnosis' rank order (remedies are tried finding by finding), so
         the root cause's remedy is the base and symptom remedies must prove themselves on top
-        of it: standardizing unscaled inputs comes before a learning rate tuned to them.
+        of it: standardizing unscaled inputs comes before a learning rate tuned to them. Then
+        each remedy that did not help alone gets one try on top: some cures only work together
+        (LeakyReLU revives dead units only with an initializer that keeps them alive, a deep
+        sigmoid net needs ReLU *and* an adaptive optimizer).
         """
         if not kept:
             return self.setup, self.baseline, []
-        base = self._base(kept)
-        selected = [base[0]]
-        current_setup, current = base[0].apply(self.setup), base[1]
-        for change, _, trial in (k for k in kept if k is not base):
-            if change.remedy.changes_rows and any(c.remedy.changes_rows for c in selected):
-                trial["status"] = "rejected"
-                trial["reason"] = "only one change to the training rows is combined"
-                continue
-            candidate = sorted([*selected, change], key=lambda c: c.remedy.stage)
-            self.say(f"combining {' + '.join(c.label for c in candidate)}")
-            try:
-                combined_setup, scores = self._score_together(candidate)
-            except Exception as exc:
-                logger.debug("combining %s failed", change.label, exc_info=True)
-                trial["status"], trial["reason"] = "rejected", f"combining failed: {exc}"
-                continue
-            gain, needed = scores.mean - current.mean, self.threshold(current, scores)
-            on_top = " + ".join(c.label for c in selected)
-            if gain > needed:
-                self._record(change, scores, current, "accepted",
-                             f"adds {gain:+.4f} on top of {on_top}", "combined")
-                selected = candidate
-                current_setup, current = combined_setup, scores
-            else:
-                trial["status"] = "rejected"
-                trial["reason"] = (f"helps alone, but adds {gain:+.4f} on top of {on_top} "
-                                   f"(needs > {needed:.4f})")
-                self._record(change, scores, current, "rejected", trial["reason"], "combined")
-        current_setup, current, selected = self._retry_on_top(current_setup, current, selected)
-        ordered = sorted(selected, key=lambda c: c.remedy.stage)
-        return current_setup, current, ordered
+        base = kept[choose_base([k.scores for k in kept], self.rule)]
+        state = _Combination((base.setting,), base.setting.apply(self.setup), base.scores)
+        for tried in kept:
+            if tried is not base:
+                state = self._on_top(state, tried, helped_alone=True)
+        for tried in self.near_misses:
+            state = self._on_top(state, tried, helped_alone=False)
+        return state.setup, state.scores, sorted(state.settings, key=lambda c: c.remedy.stage)
 
-    def _base(self, kept: list[tuple[Change, Scores, dict]]) -> tuple[Change, Scores, dict]:
-        """The remedy the combination starts from: the first (causes first) of those whose score
-        alone is within noise of the best alone.
+    def _on_top(self, state: _Combination, tried: _Tried, *, helped_alone: bool) -> _Combination:
+        """Try one remedy on top of the combination; return the combination it leaves.
 
-        Starting from the root cause keeps the order a person would follow (inputs standardized
-        before the learning rate is tuned to them), but not at any price: when a later remedy
-        alone beats it by more than noise (He initialization against batch normalization for
-        weights drawn 8x too wide), the combination starts from that one, so the result is
-        never worse than the best single remedy.
+        The remedy's best setting from its own grid must add a gain beyond noise over the
+        combination. A remedy that helped alone and adds nothing on top is rejected; one that
+        did not help alone and adds a gain on top is accepted.
         """
-        best = max(kept, key=lambda k: k[1].mean)
-        for item in kept:
-            if best[1].mean - item[1].mean <= self.threshold(item[1], best[1]):
-                return item
-        return best  # pragma: no cover - `best` itself always qualifies
+        setting = tried.setting
+        if any(c.remedy.id == setting.remedy.id for c in state.settings):
+            return state
+        if setting.remedy.changes_rows and any(c.remedy.changes_rows for c in state.settings):
+            if helped_alone:
+                self._decide(tried.record, CandidateStatus.REJECTED,
+                             "only one change to the training rows is combined")
+            return state
+        settings = tuple(sorted([*state.settings, setting], key=lambda c: c.remedy.stage))
+        on_top = " + ".join(c.label for c in state.settings)
+        self.say(f"trying {setting.label} on top of {on_top}")
+        try:
+            combined_setup, scores = self._score_together(settings)
+        except Exception as exc:
+            logger.debug("combining %s failed", setting.label, exc_info=True)
+            if helped_alone:
+                self._decide(tried.record, CandidateStatus.REJECTED, f"combining failed: {exc}")
+            return state
+        current = state.scores
+        gain, needed = scores.mean - current.mean, self.rule.threshold(current, scores)
+        adds = f"adds {self.rule.text(gain, current.mean)} on top of {on_top}"
+        if gain > needed:
+            reason = adds if helped_alone else f"no gain alone, but {adds}"
+            if not helped_alone:
+                self._decide(tried.record, CandidateStatus.ACCEPTED, reason)
+            self.trials.append(self._scored(setting, scores, current, Stage.COMBINED,
+                                            CandidateStatus.ACCEPTED, reason))
+            return _Combination(settings, combined_setup, scores)
+        reason = f"{adds} (needs > {self.rule.text(needed, current.mean, signed=False)})"
+        if helped_alone:
+            reason = f"helps alone, but {reason}"
+            self._decide(tried.record, CandidateStatus.REJECTED, reason)
+        self.trials.append(self._scored(setting, scores, current, Stage.COMBINED,
+                                        CandidateStatus.REJECTED, reason))
+        return state
 
-    def _score_together(self, changes: list[Change]) -> tuple[Setup, Scores]:
-        """Apply `changes` in order to the user's setup and score the result."""
+    def _score_together(self, settings: Sequence[Setting]) -> tuple[Setup, Scores]:
+        """Apply `settings` in order to the user's setup and score the result."""
         combined = self.setup
-        for change in changes:
-            combined = change.apply(combined)
+        for setting in settings:
+            combined = setting.apply(combined)
         return combined, self.score(combined)
-
-    def _retry_on_top(self, current_setup: Setup, current: Scores, selected: list[Change]):
-        """Give each remedy that did not help alone one more try on top of the combination.
-
-        Some cures only work together: LeakyReLU revives dead units only with an initializer
-        that keeps them alive, a deep sigmoid net needs ReLU *and* an adaptive optimizer. The
-        remedy's best setting from its own grid is tried once on top; it must add a gain
-        beyond noise like any other.
-        """
-        for change, trial in self.near_misses:
-            if any(c.remedy.id == change.remedy.id for c in selected):
-                continue
-            if change.remedy.changes_rows and any(c.remedy.changes_rows for c in selected):
-                continue
-            candidate = sorted([*selected, change], key=lambda c: c.remedy.stage)
-            on_top = " + ".join(c.label for c in selected)
-            self.say(f"retrying {change.label} on top of {on_top}")
-            try:
-                combined_setup, scores = self._score_together(candidate)
-            except Exception:
-                logger.debug("retrying %s failed", change.label, exc_info=True)
-                continue
-            gain, needed = scores.mean - current.mean, self.threshold(current, scores)
-            if gain > needed:
-                trial["status"] = "accepted"
-                trial["reason"] = f"no gain alone, but adds {gain:+.4f} on top of {on_top}"
-                self._record(change, scores, current, "accepted", trial["reason"], "combined")
-                selected, current_setup, current = candidate, combined_setup, scores
-            else:
-                self._record(change, scores, current, "rejected",
-                             f"adds {gain:+.4f} on top of {on_top} (needs > {needed:.4f})",
-                             "combined")
-        return current_setup, current, selected

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from fitdoctor.errors import SetupError
+from fitdoctor.fix.records import FixResult, points_text, points_unit
+from fitdoctor.report.values import format_value
 
 logger = logging.getLogger(__name__)
 
 
-def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
+def write_outputs(result: FixResult, out: str | Path) -> dict[str, Path]:
     """Write `model.keras`, `fix.md` and `fix.json` into `out` (created if missing).
 
     Only these three files are written; the user's setup file and data are never touched.
@@ -43,7 +45,8 @@ def write_outputs(result: Any, out: str | Path) -> dict[str, Path]:
     (out / "fix.json").write_text(json.dumps(data, indent=2, allow_nan=False) + "\n",
                                   encoding="utf-8")
     written["json"] = out / "fix.json"
-    (out / "fix.md").write_text(render_markdown(data), encoding="utf-8")
+    (out / "fix.md").write_text(render_markdown(result, save_error=save_error),
+                                encoding="utf-8")
     written["markdown"] = out / "fix.md"
     return written
 
@@ -54,9 +57,22 @@ def _fmt(value: Any, pct: bool = False) -> str:
     return f"{value:.1%}" if pct else f"{value:.4g}"
 
 
-def render_markdown(data: dict[str, Any]) -> str:
-    """`fix.md`: before/after, each kept change as code, then what was rejected and why."""
-    before, after = data["before"], data["after"]
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(result: FixResult, *, save_error: str = "") -> str:
+    """`fix.md`: before/after, each kept change as code, then every remedy tried and its verdict.
+
+    Args:
+        result: The fix to describe.
+        save_error: Why the fixed model could not be saved, when it could not. Defaults to "".
+    """
+    before, after = result.before, result.after
+    unit = points_unit(regression=result.regression)
+    floor = points_text(result.threshold, float(before.get("score", math.nan)),
+                        regression=result.regression, signed=False)
     lines = ["# What `fitdoctor fix` changed", ""]
     lines += [
         "| | val accuracy | val loss |",
@@ -64,40 +80,49 @@ def render_markdown(data: dict[str, Any]) -> str:
         f"| before | {_fmt(before['val_accuracy'], True)} | {_fmt(before['val_loss'])} |",
         f"| after | {_fmt(after['val_accuracy'], True)} | {_fmt(after['val_loss'])} |",
         "",
-        f"Means over seeds {data['seeds']}. A change was kept only when it beat run-to-run noise "
-        f"(gain above {_fmt(data['noise_threshold'])}).",
+        f"Means over seeds {list(result.seeds)}. A change was kept only when its gain beat "
+        f"run-to-run noise: more than {floor} over your setup as given, and more where the "
+        "seeds disagree.",
         "",
     ]
-    if data["diagnosis"]:
-        lines += [f"Diagnosis: {', '.join(f'`{i}`' for i in data['diagnosis'])}.", ""]
-    if data["changes"]:
+    diagnosis = result.report.ids()
+    if diagnosis:
+        lines += [f"Diagnosis: {', '.join(f'`{i}`' for i in diagnosis)}.", ""]
+    if result.changes:
         lines += ["## Changes to make in your setup", ""]
-        for i, change in enumerate(data["changes"], 1):
-            strength = "" if change["strength"] is None else f" ({change['strength']})"
+        for i, change in enumerate(result.changes, 1):
+            strength = "" if change.strength is None else f" ({format_value(change.strength)})"
             lines += [
-                f"### {i}. `{change['remedy']}`{strength}, for `{change['finding']}`", "",
-                change["description"], "", "```python", change["code"], "```", "",
+                f"### {i}. `{change.remedy}`{strength}, for `{change.finding}`", "",
+                change.description, "", "```python", change.code, "```", "",
             ]
     else:
         lines += ["No change beat run-to-run noise, so your setup is kept as it was.", ""]
-    if data["advice"]:
+    if result.advice:
         lines += ["## Changes fitdoctor could not make itself", ""]
-        for item in data["advice"]:
-            lines += [f"- `{item['remedy']}` for `{item['finding']}`: {item['reason']}.", "",
-                      "```python", item["code"], "```", ""]
-    rejected = [t for t in data["remedies"] if t["status"] != "accepted"]
-    if rejected:
-        lines += ["## Tried and rejected", "",
-                  "| remedy | setting | for | val accuracy | val loss | gain | why |",
-                  "|---|---|---|---|---|---|---|"]
-        for t in rejected:
-            setting = "" if t["strength"] is None else str(t["strength"])
-            lines.append(
-                f"| `{t['remedy']}` | {setting} | `{t['finding']}` | "
-                f"{_fmt(t.get('val_accuracy'), True)} | {_fmt(t.get('val_loss'))} | "
-                f"{_fmt(t.get('gain'))} | {t['reason']} |"
-            )
-        lines.append("")
-    if data.get("model_save_error"):
-        lines += [f"The fixed model could not be saved: {data['model_save_error']}.", ""]
+        for item in result.advice:
+            lines += [f"- `{item.remedy}` for `{item.finding}`: {item.reason}.", "",
+                      "```python", item.code, "```", ""]
+    groups = result.outcomes_by_finding()
+    if groups:
+        lines += ["## Remedies tried", "",
+                  "One row per remedy: the setting its search chose, its gain alone over your "
+                  f"setup as given and the gain it needed to beat run-to-run noise (in {unit}), "
+                  "and the verdict.", ""]
+        for finding, outcomes in groups:
+            lines += [f"### For `{finding}`", "",
+                      "| remedy | best setting | settings tried | gain | needs > | verdict |",
+                      "|---|---|---|---|---|---|"]
+            for outcome in outcomes:
+                best = outcome.best
+                tried = ", ".join(format_value(s) for s in outcome.strengths) or "–"
+                setting = "–" if best.strength is None else format_value(best.strength)
+                lines.append(
+                    f"| `{outcome.remedy}` | {_cell(setting)} | {_cell(tried)} | "
+                    f"{best.gain_text} | {best.threshold_text} | "
+                    f"{_cell(outcome.verdict)} |"
+                )
+            lines.append("")
+    if save_error:
+        lines += [f"The fixed model could not be saved: {save_error}.", ""]
     return "\n".join(lines)
