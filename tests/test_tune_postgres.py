@@ -95,10 +95,10 @@ def _trials(url: str, study: str) -> list[optuna.trial.FrozenTrial]:
 
 
 def test_two_workers_lose_and_duplicate_no_trial(postgres_url, setup_file):
-    # Both workers create-or-load each fresh study at the same instant (a barrier), 3 times.
-    for trials in race(setup_file, postgres_url, workers=2, rounds=3, trials=2, prefix="shared"):
-        assert sorted(t.number for t in trials) == [0, 1, 2, 3]
-        assert len({t._trial_id for t in trials}) == 4
+    # Both workers create-or-load each fresh study at the same instant (a barrier), 4 times.
+    for trials in race(setup_file, postgres_url, workers=2, rounds=4, trials=1, prefix="shared"):
+        assert sorted(t.number for t in trials) == [0, 1]
+        assert len({t._trial_id for t in trials}) == 2
         assert all(t.state is optuna.trial.TrialState.COMPLETE for t in trials)
         assert len({t.user_attrs["fitdoctor_worker"] for t in trials}) == 2
         assert sum(bool(t.user_attrs.get("baseline")) for t in trials) == 1

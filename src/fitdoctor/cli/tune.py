@@ -160,8 +160,9 @@ def tune(
             options = {"strategy": strategy, "timeout": timeout, "workers": workers,
                        "pruner": pruner, "json_path": json_path, "html_path": html_path,
                        "out": out, "seed": seed, "quiet": quiet}
-            failed = (f"trial {', '.join(map(str, stop.failed))} marked failed; "
-                      if stop.failed else "")
+            failed = "" if not stop.failed else (
+                f"trial{'s' if len(stop.failed) > 1 else ''} "
+                f"{', '.join(map(str, stop.failed))} marked failed; ")
             err_console.print(
                 f"interrupted: {failed}study {escape(stop.study)!r} keeps every finished trial. "
                 f"Resume with: {escape(resume_command(setup_file, stop, options))}",

@@ -208,8 +208,9 @@ class TuneInterrupted(KeyboardInterrupt):
         self.failed = tuple(failed)
         self.finished = finished
         self.remaining = remaining
-        marked = (f"trial {', '.join(map(str, self.failed))} marked failed; "
-                  if self.failed else "")
+        marked = "" if not self.failed else (
+            f"trial{'s' if len(self.failed) > 1 else ''} {', '.join(map(str, self.failed))} "
+            "marked failed; ")
         super().__init__(f"tune interrupted: {marked}study {study!r} in {redact(storage)} keeps "
                          f"every finished trial; the same study name resumes it")
 
