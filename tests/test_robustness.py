@@ -331,3 +331,12 @@ def test_the_real_command_prints_one_line_for_each_bad_input(tmp_path, case):
     [line] = stderr_lines(result)
     assert line.startswith("error: ") and expected in line
     assert result.stdout == ""
+
+
+def test_more_classes_than_held_out_rows_is_held_out_without_strata(tmp_path):
+    path = tmp_path / "classes.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x": rng.normal(size=180).round(3),
+                  "label": [f"c{i % 60}" for i in range(180)]}).to_csv(path, index=False)
+    setup = setup_from_table(path, "label", fit={"epochs": 1})  # 36 held-out rows, 60 classes
+    assert setup.val_source == "held_out" and len(setup.x_val) == 36

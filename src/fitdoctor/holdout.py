@@ -50,6 +50,9 @@ def split_by_duplicates(x: np.ndarray, y: np.ndarray, fraction: float, seed: int
     groups = duplicate_groups(x)
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     stratify = _group_labels(y, groups, n_groups)
+    n_val = int(np.ceil(fraction * n_groups))  # rounded up, as train_test_split does
+    if stratify is not None and min(n_val, n_groups - n_val) < len(np.unique(stratify)):
+        stratify = None  # fewer held-out rows than classes: a stratified split is impossible
     _, val_groups = train_test_split(
         np.arange(n_groups), test_size=fraction, random_state=seed, stratify=stratify
     )
