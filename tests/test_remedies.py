@@ -147,6 +147,14 @@ def test_registry_has_every_family():
     assert [r.id for r in remedies_for("overfitting")]
 
 
+@pytest.mark.parametrize("remedy_id", REMEDY_IDS)
+def test_a_remedy_treats_only_registered_findings(remedy_id):
+    from fitdoctor.checks import registered_checks
+
+    unknown = set(registered_remedies()[remedy_id].treats) - set(registered_checks())
+    assert not unknown, f"{remedy_id} treats finding ids no check emits: {sorted(unknown)}"
+
+
 def test_registering_an_existing_id_is_an_error():
     class Duplicate(Remedy):
         id = "l2_penalty"

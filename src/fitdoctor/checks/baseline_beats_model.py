@@ -54,7 +54,7 @@ class BaselineBeatsModel(Check):
     category = "model"
     role = Role.SYMPTOM
     rank = 45
-    requires = ("baselines", "probe_run")
+    requires = ("baselines", "probe_run", "model_info")
     tasks = ("binary", "multiclass", "regression")
     description = """
     A simple scikit-learn model (logistic regression, an RBF SVM or gradient-boosted trees;

@@ -21,6 +21,7 @@ class InsufficientData(Check):
         "regression without a curve, fewer than `min_rows` training rows is a warning."
     )
     category = "data"
+    requires = ("data_stats", "learning_curve", "model_info")
     rank = 55
 
     def __init__(self, *, min_per_class: int = 20, min_curve_gain: float = 0.05,

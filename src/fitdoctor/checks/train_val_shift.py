@@ -20,6 +20,7 @@ class TrainValShift(Check):
         "Embedding layer."
     )
     category = "data"
+    requires = ("data_shift",)
     rank = 25
 
     def __init__(self, *, max_auc: float = 0.7, critical_auc: float = 0.9) -> None:
