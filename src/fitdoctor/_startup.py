@@ -50,22 +50,31 @@ def native_stderr_hidden() -> Iterator[None]:
     What native code wrote there is dropped, unless the block raises: then it is written back
     to the real stderr before the exception travels on, since it may explain the failure.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
+    _flush_stderr()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to hide
+        yield
+        return
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
             yield
         except BaseException:
-            sys.stderr.flush()
+            _flush_stderr()
             os.dup2(saved, 2)
             captured.seek(0)
             os.write(2, captured.read())
             raise
         finally:
-            sys.stderr.flush()
+            _flush_stderr()
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def _flush_stderr() -> None:
+    if sys.stderr is not None:
+        sys.stderr.flush()
 
 
 def load_backend() -> None:

@@ -93,7 +93,8 @@ def read_table(path: str | Path) -> Any:
 def _read_csv(path: Path) -> Any:
     import pandas as pd
 
-    options = {"skipinitialspace": True, "keep_default_na": False, "na_values": [""]}
+    options = {"skipinitialspace": True, "keep_default_na": False, "na_values": [""],
+               "low_memory": False}  # one pass: no DtypeWarning for columns typed per chunk
     try:
         frame, encoding = pd.read_csv(path, encoding="utf-8", **options), "utf-8"
     except UnicodeDecodeError:
