@@ -1,4 +1,4 @@
-"""Reports, fix and tune results with every plot's measurements, for the HTML renderer's tests.
+"""Reports, fix and tune results with every plot's measurements, for the renderers' tests.
 
 The shapes follow the probes' `to_measurements()` (probe_run with Monitor samples, data_stats,
 learning_curve, baselines) and the `lr_range` shape the plots module documents. User-facing
@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 
 from fitdoctor.findings import Finding, Fix, Report, Role
+from fitdoctor.fix.evaluate import Scores
+from fitdoctor.fix.records import Candidate, CandidateStatus, Change, FixResult, NoiseRule, Stage
+from fitdoctor.tune.run import TrialStatus, TuneResult, TuneTrial
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCRIPT_IN_CODE = "model.fit(x, y)  # </code></pre><script>alert(2)</script>"
@@ -91,34 +94,50 @@ def report() -> Report:
                   measurements=measurements(), version="0.1.0", timings={"total": 1.5})
 
 
-def fix_result() -> dict:
-    """The JSON of a `fix` run (`FixResult.to_dict()`), one remedy accepted, one rejected."""
-    before = {"val_accuracy": 0.1, "val_loss": "inf", "score": 0.1,
-              "per_seed": {"val_accuracy": [0.1]}, "fit_seconds": 1.0}
-    accepted = {"remedy": "lower_lr", "strength": 0.01, "finding": "lr_too_high",
-                "stage": "alone", "status": "accepted", "reason": "", "score": 0.93,
-                "gain": 0.83, "threshold": 0.02}
-    rejected = {"remedy": HOSTILE, "strength": 2, "finding": "dead_relu", "stage": "alone",
-                "status": "rejected", "reason": f"gain below noise {HOSTILE}", "score": 0.11,
-                "gain": 0.01, "threshold": 0.02}
-    return {
-        "before": before,
-        "after": {"val_accuracy": 0.93, "val_loss": 0.25, "score": 0.93},
-        "applied": ["lower_lr (0.01)"], "rejected": [rejected], "remedies": [accepted, rejected],
-        "advice": [], "changes": [{"remedy": "lower_lr", "strength": 0.01,
-                                   "finding": "lr_too_high", "description": "Lower the lr.",
-                                   "code": SCRIPT_IN_CODE}],
-        "noise_threshold": 0.02, "seeds": [0], "diagnosis": ["lr_too_high", "nan_loss"],
-    }
+def fix_result() -> FixResult:
+    """A `fix` result: one remedy accepted, one rejected, one failed, with hostile names."""
+    rule = NoiseRule(min_gain=0.01, noise_factor=2.0, n_seeds=1)
+    before = Scores((0.1,), (0.1,), (math.inf,), (1.0,))
+
+    def scored(remedy, strength, finding, status, reason, score, *, chosen=True):
+        return Candidate.scored(
+            remedy=remedy, finding=finding, strength=strength,
+            label=remedy if strength is None else f"{remedy}({strength})", stage=Stage.ALONE,
+            status=status, reason=reason, scores=Scores((score,), (score,), (0.3,), (1.0,)),
+            reference=before, rule=rule, chosen=chosen)
+
+    trials = (
+        scored("lower_lr", 0.01, "lr_too_high", CandidateStatus.ACCEPTED,
+               "beats run-to-run noise", 0.93),
+        scored("lower_lr", 0.1, "lr_too_high", CandidateStatus.REJECTED, "weaker than lower_lr",
+               0.5, chosen=False),
+        scored(HOSTILE, 2, "dead_relu", CandidateStatus.REJECTED, f"gain below noise {HOSTILE}",
+               0.11),
+        Candidate(remedy="swap_activation", finding="dead_relu", strength=None,
+                  label="swap_activation", stage=Stage.ALONE, status=CandidateStatus.FAILED,
+                  reason="ValueError: no such layer"),
+    )
+    return FixResult(
+        before=before.summary(),
+        after={"val_accuracy": 0.93, "val_loss": 0.25, "score": 0.93},
+        applied=("lower_lr(0.01)",), trials=trials, advice=(),
+        changes=(Change("lower_lr", "lr_too_high", 0.01, "Lower the lr.", SCRIPT_IN_CODE),),
+        threshold=0.02, seeds=(0,), report=report(), timings={"total": 3.0},
+    )
 
 
-def tune_result() -> dict:
-    """The JSON of a `tune` run (`TuneResult.to_dict()`)."""
-    trials = [{"number": i, "state": "COMPLETE" if i != 3 else "PRUNED",
-               "params": {"learning_rate": 10 ** -(i % 4), HOSTILE: i},
-               "value": 0.5 + 0.05 * i if i != 3 else None, "epochs": 5, "seconds": 1.0}
-              for i in range(6)]
-    return {"study": "demo", "metric": "accuracy", "direction": "maximize",
-            "best_params": {"learning_rate": 0.1, HOSTILE: 5}, "best_value": 0.75,
-            "best_trial": 5, "baseline_value": 0.5, "trials": trials,
-            "importances": {"learning_rate": 0.8, HOSTILE: 0.2}}
+def tune_result() -> TuneResult:
+    """A `tune` result with a pruned trial and hostile parameter names."""
+    trials = tuple(TuneTrial(number=i, state=TrialStatus.PRUNED if i == 3 else
+                             TrialStatus.COMPLETE,
+                             params={"learning_rate": 10 ** -(i % 4), HOSTILE: i},
+                             value=None if i == 3 else 0.5 + 0.05 * i, epochs=5, seconds=1.0,
+                             worker="host:1", baseline=i == 0)
+                   for i in range(6))
+    return TuneResult(
+        study="demo", storage={"kind": "journal"}, strategy="bayes", metric="accuracy",
+        direction="maximize", best_params={"learning_rate": 0.1, HOSTILE: 5}, best_value=0.75,
+        best_trial=5, baseline_value=0.5, trials=trials,
+        importances={"learning_rate": 0.8, HOSTILE: 0.2},
+        space=({"name": "learning_rate"}, {"name": HOSTILE}), new_trials=6, workers=1,
+        seconds=6.0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
+from pathlib import Path
 
 import keras
 import matplotlib
@@ -110,22 +112,46 @@ def test_to_html_writes_the_file_and_repr_html_is_a_fragment(tmp_path):
     assert_safe(fragment)
 
 
-def test_fix_result_renders_before_after_and_each_remedy(tmp_path):
-    text = fix_to_html(html_samples.fix_result(), tmp_path / "fix.html")
+def test_fix_result_renders_before_after_and_one_row_per_remedy(tmp_path):
+    result = html_samples.fix_result()
+    text = fix_to_html(result, tmp_path / "fix.html")
     assert_safe(text)
     assert (tmp_path / "fix.html").exists()
     assert 'id="plot-remedies"' in text and "your setup as given" in text
-    assert "lower_lr (0.01)" in text and "1 rejected" in text
+    assert "lower_lr(0.01)" in text and "1 applied" in text and "2 rejected" in text
     assert "<th>before</th><th>after</th>" in text
     assert ESCAPED in text
+    tried = text.split("<h2>Remedies tried</h2>")[1].split("<details>")[0]
+    assert tried.count("<h3>for ") == 2  # grouped under lr_too_high and dead_relu
+    assert tried.count("<td>lower_lr</td>") == 1  # one row for its two strengths
+    assert "<td>+83.0 points</td><td>1.0 points</td><td>kept: beats run-to-run noise</td>" in tried
+    assert "failed: ValueError: no such layer" in tried
 
 
 def test_tune_result_renders_trials_and_importances(tmp_path):
     text = tune_to_html(html_samples.tune_result(), tmp_path / "tune.html")
     assert_safe(text)
     assert 'id="plot-trials"' in text and 'id="plot-importances"' in text
-    assert "best accuracy 0.75" in text and "PRUNED" in text
-    assert fix_to_html({}) and tune_to_html({})  # empty results still render
+    assert "best accuracy 0.75" in text and "PRUNED" in text and "(yours)" in text
+
+
+def test_empty_fix_and_tune_results_still_render():
+    empty_fix = dataclasses.replace(html_samples.fix_result(), trials=(), changes=(),
+                                    applied=(), report=Report(findings=()))
+    assert "0 applied" in fix_to_html(empty_fix) and "Remedies tried" not in fix_to_html(empty_fix)
+    empty_tune = dataclasses.replace(html_samples.tune_result(), trials=(), best_params={},
+                                     best_value=None, best_trial=None, baseline_value=None,
+                                     importances={})
+    text = tune_to_html(empty_tune)
+    assert "no trial completed" in text and "<svg" not in text
+
+
+def test_report_labels_each_finding_cause_or_explained_by(report_html):
+    second = report_html.split('id="finding-2"')[1].split('id="finding-3"')[0]
+    assert '<span class="role">explained by lr_too_high</span>' in second
+    first = report_html.split('id="finding-1"')[1].split('id="finding-2"')[0]
+    assert '<span class="role cause">cause</span>' in first
+    assert "your network 0.65, best baseline svm_rbf 0.97" in report_html
 
 
 def _tiny_setup() -> fitdoctor.Setup:
@@ -163,6 +189,37 @@ def test_a_real_quick_diagnosis_renders_its_measured_history(tmp_path):
         assert 'id="plot-batch_loss"' in text
     if "data_stats" in report.measurements:
         assert 'id="plot-class_balance"' in text
+
+
+@pytest.mark.slow
+def test_a_real_fix_renders_its_candidates(tmp_path):
+    from fitdoctor.findings import Finding
+
+    finding = Finding("lr_too_low", "warning", "lr too low", {"suggested_lr": 5.0})
+    result = fitdoctor.fix(setup=_tiny_setup(), report=Report(findings=(finding,)),
+                           budget="quick")
+    text = fix_to_html(result, tmp_path / "fix.html")
+    assert_safe_page(text)
+    (trial,) = result.trials
+    assert "<h3>for <span class=\"fid\">lr_too_low</span></h3>" in text
+    assert f"<td>{trial.gain_text}</td>" in text and "<td>learning_rate</td>" in text
+
+
+@pytest.mark.slow
+def test_tune_html_option_writes_the_page(tmp_path, monkeypatch):
+    setup_file = Path(__file__).with_name("tune_tiny_digits.py")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["tune", str(setup_file), "--trials", "2", "--strategy",
+                                      "random", "--out", "out", "--html", "out/tune.html"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "tune.html").read_text(encoding="utf-8")
+    assert_safe_page(text)
+    assert 'id="plot-trials"' in text and "tune_tiny_digits" in text
+
+
+def assert_safe_page(text: str) -> None:
+    """A page with no user text of its own: nothing fetched, only the copy-button script."""
+    assert NETWORK.search(text) is None and text.count("<script") == 1
 
 
 TINY = textwrap.dedent(

@@ -90,6 +90,9 @@ class Feed:
     def fit_data(self) -> tuple[Any, Any, Any]:
         """`(x, y, validation_data)` for one `fit`, fresh where an iterator is one-shot."""
         if self.reload is None:
+            if self.kind == "inputs":  # Keras' array adapter refuses NumPy string arrays
+                return (_strings_as_tensors(self.train), self.train_y,
+                        (_strings_as_tensors(self.val[0]), self.val[1]))
             return self.train, self.train_y, self.val
         train, val = self.reload()
         return train, None, val
@@ -110,6 +113,19 @@ class Sample:
     y: np.ndarray
     complete: bool
     batch_size: int
+
+
+def _strings_as_tensors(x: Any) -> Any:
+    """NumPy string arrays (alone or in a dict or list of inputs) as `tf.string` tensors."""
+    if isinstance(x, Mapping):
+        return {k: _strings_as_tensors(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_strings_as_tensors(v) for v in x]
+    if getattr(x, "dtype", None) is not None and (x.dtype.kind in "SU" or x.dtype == object):
+        import tensorflow as tf
+
+        return tf.constant(x)
+    return x
 
 
 def _to_numpy(value: Any) -> Any:

@@ -28,6 +28,7 @@ def diagnose(
     seed: int = 0,
     checks: Iterable[Check | str] | None = None,
     progress: Callable[[str], None] | None = None,
+    model: Any = None,
 ) -> Report:
     """Run the user's setup under measurement and name what makes it train badly.
 
@@ -44,6 +45,9 @@ def diagnose(
         seed: Seed for every probe run. Defaults to 0.
         checks: Check instances or ids to run instead of all registered checks.
         progress: Optional callable told the name of each probe as it starts.
+        model: A compiled `keras.Model` instead of `build_model`, for code with no builder
+            function: each run trains a clone with its compile configuration; the instance
+            itself is never trained. Defaults to None.
 
     Returns:
         A `Report` with findings ranked most important first.
@@ -54,11 +58,15 @@ def diagnose(
                                     fit={"epochs": 10, "batch_size": 32})
         report.ids()  # e.g. ['lr_too_high', 'nan_loss']
     """
+    if model is not None:
+        from fitdoctor.script import builder_for
+
+        build_model = builder_for(model)
     if setup is None:
         if build_model is None or train_data is None:
             from fitdoctor.errors import SetupError
 
-            raise SetupError("diagnose() needs build_model and train_data, or setup=")
+            raise SetupError("diagnose() needs build_model (or model) and train_data, or setup=")
         setup = Setup.from_arrays(build_model, train_data, validation_data, fit, seed=seed)
     budget = get_budget(budget)
     evidence = Evidence(setup, budget, seed=seed, progress=progress)

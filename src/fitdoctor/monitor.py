@@ -22,6 +22,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from fitdoctor.data import n_rows
+
 logger = logging.getLogger(__name__)
 
 #: A unit counts as saturated when it is within this distance of its activation's bound.
@@ -196,10 +198,10 @@ class Monitor(keras.callbacks.Callback):
                 raise ValueError(
                     f"data must be a pair (x, y). Received: data of type {type(data).__name__}"
                 )
-            if len(data[0]) != len(data[1]) or len(data[0]) < 1:
+            if n_rows(data[0]) != len(data[1]) or len(data[1]) < 1:
                 raise ValueError(
                     "data must hold the same number (at least 1) of x and y rows. "
-                    f"Received: {len(data[0])} x rows and {len(data[1])} y rows"
+                    f"Received: {n_rows(data[0])} x rows and {len(data[1])} y rows"
                 )
         self.data = data
         self.samples_per_epoch = samples_per_epoch
@@ -367,9 +369,10 @@ class Monitor(keras.callbacks.Callback):
             probe_model = keras.Model(model.inputs, [a[2] for a in acts] + [model.outputs[0]])
         except Exception:  # subclassed models have no symbolic graph: gradients only
             acts, probe_model = [], None
-        x = tf.convert_to_tensor(np.asarray(self.data[0]))
+        # x may be a dict or list of inputs (several-input models), or strings.
+        x = tf.nest.map_structure(lambda a: tf.convert_to_tensor(np.asarray(a)), self.data[0])
         y = tf.convert_to_tensor(np.asarray(self.data[1]))
-        n = int(x.shape[0])
+        n = int(y.shape[0])
         chunk = self.batch_size if self.batch_size and n // self.batch_size >= 2 else 0
         n_chunks = min(4, n // chunk) if chunk else 0
         variables = model.trainable_variables
@@ -416,8 +419,9 @@ class Monitor(keras.callbacks.Callback):
             # Gradient noise at the user's batch size, in the same graph: one call per sample.
             spreads = []
             for i in range(n_chunks):
-                _, chunk_grads, _ = loss_and_grads(x[i * chunk:(i + 1) * chunk],
-                                                   y[i * chunk:(i + 1) * chunk], False)
+                rows = slice(i * chunk, (i + 1) * chunk)
+                _, chunk_grads, _ = loss_and_grads(
+                    tf.nest.map_structure(lambda t, r=rows: t[r], x), y[rows], False)
                 spreads.append(tf.reduce_sum(tf.square(flat(chunk_grads) - full)))
             noise = (tf.reduce_mean(tf.stack(spreads))
                      / tf.maximum(tf.reduce_sum(tf.square(full)), 1e-30)

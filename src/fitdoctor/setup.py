@@ -359,6 +359,7 @@ class Setup:
             x, y, val = self.feed.fit_data()
         if self.feed is not None and self.feed.is_stream:
             kwargs.pop("batch_size", None)  # a stream yields batches; Keras refuses batch_size
+            kwargs.setdefault("shuffle", False)  # a stream shuffles itself; Keras ignores it
         if not validate:
             val = None
             kwargs.pop("validation_freq", None)
@@ -671,7 +672,15 @@ def _from_stream(cls, build_model, model, train_data, validation_data, fit, kind
     if fit.get("validation_split"):
         raise DataError(f"validation_split does not apply to a {kind} (Keras refuses it too); "
                         "give validation data as a second stream or (x_val, y_val)")
+    endless = kind == "tf.data" and int(train_data.cardinality()) == -1  # INFINITE_CARDINALITY
+    if endless and not fit.get("steps_per_epoch"):
+        raise DataError("the training dataset repeats forever and FIT has no steps_per_epoch: "
+                        "Keras would train on it forever; set FIT['steps_per_epoch']")
     sample = _sample_stream(train_data, kind, "training data", fit, seed, "steps_per_epoch")
+    if kind == "generator" and not sample.complete and not fit.get("steps_per_epoch"):
+        raise DataError(f"the generator did not end within {SAMPLE_ROWS} rows and FIT has no "
+                        "steps_per_epoch: Keras would train on it forever; set "
+                        "FIT['steps_per_epoch']")
     if validation_data is None:
         if not sample.complete:
             raise DataError(
@@ -794,14 +803,28 @@ def _assemble(cls, build_model, model, x, y, validation, fit, *, split, seed, so
     return setup
 
 
-def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
-    """Load a setup file: it defines `load_data()`, `build_model()` and optionally `FIT`.
+def load_setup(path: str | Path, *, seed: int = 0, script_args: Sequence[str] = (),
+               fit_call: int = 1) -> Setup:
+    """Load a setup file, or an unmodified training script.
 
-    It may also set `SEARCH_SPACE` (for `tune`) and, for text given as token ids, `VOCABULARY`
-    (the word behind each id, as `TextVectorization.get_vocabulary()` lists them). The file
-    runs with its own path as `__file__` and its folder on `sys.path`, so it can import modules
-    beside it and read data relative to itself.
+    A setup file defines `load_data()`, `build_model()` and optionally `FIT`; it may also set
+    `SEARCH_SPACE` (for `tune`) and, for text given as token ids, `VOCABULARY` (the word behind
+    each id, as `TextVectorization.get_vocabulary()` lists them). It runs with its own path as
+    `__file__` and its folder on `sys.path`, so it can import modules beside it and read data
+    relative to itself.
+
+    A file that defines neither function is run as a script with `keras.Model.fit`
+    intercepted (`fitdoctor.script`): its `fit_call`-th `fit` call becomes the setup, and
+    neither that fit nor the rest of the script runs.
+
+    Args:
+        path: The setup file or script.
+        seed: Seed of fitdoctor's own holdout and sampling. Defaults to 0.
+        script_args: The script's command-line arguments. Defaults to none.
+        fit_call: Which `fit` call of a script to diagnose, from 1. Defaults to 1.
     """
+    from fitdoctor.script import capture_fit, intercepting_fit
+
     path = Path(path)
     if not path.exists():
         raise SetupError(f"setup file not found: {path}")
@@ -811,8 +834,12 @@ def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
     added = folder not in sys.path
     if added:
         sys.path.insert(0, folder)
+    namespace: dict[str, Any] = {}
     try:
-        namespace = runpy.run_path(str(path), run_name="__fitdoctor_setup__")
+        with intercepting_fit(fit_call) as captured:  # a script may train at import
+            namespace = runpy.run_path(str(path), run_name="__fitdoctor_setup__")
+    except SystemExit:  # a script that parses its arguments at import: run it with them
+        pass
     except SyntaxError as exc:
         raise SetupError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from exc
     except Exception as exc:
@@ -820,9 +847,14 @@ def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
     finally:
         if added and folder in sys.path:
             sys.path.remove(folder)
-    missing = [n for n in ("load_data", "build_model") if not callable(namespace.get(n))]
-    if missing:
-        raise SetupError(f"{path} does not define {' and '.join(f'{m}()' for m in missing)}")
+    if captured.call is None and not all(
+            callable(namespace.get(n)) for n in ("load_data", "build_model")):
+        if any(callable(namespace.get(n)) for n in ("load_data", "build_model")):
+            missing = [n for n in ("load_data", "build_model") if not callable(namespace.get(n))]
+            raise SetupError(f"{path} does not define {' and '.join(f'{m}()' for m in missing)}")
+        captured.call = capture_fit(path, script_args, call_number=fit_call)
+    if captured.call is not None:
+        return _from_fit_call(path, captured.call, script_args, fit_call, seed)
     try:
         data = namespace["load_data"]()
     except Exception as exc:
@@ -847,3 +879,17 @@ def load_setup(path: str | Path, *, seed: int = 0) -> Setup:
         source=str(path), seed=seed, search_space=space, vocabulary=namespace.get("VOCABULARY"),
         reload=reload,
     )
+
+
+def _from_fit_call(path: Path, call: Any, script_args: Sequence[str], fit_call: int,
+                   seed: int) -> Setup:
+    """The setup a script's intercepted `fit` call describes (a one-shot generator is made
+    afresh by running the script again up to that call)."""
+    from fitdoctor.script import builder_for, capture_fit
+
+    def reload() -> tuple[Any, Any]:
+        again = capture_fit(path, script_args, call_number=fit_call)
+        return again.train_data, again.validation_data
+
+    return Setup.from_arrays(builder_for(call.model), call.train_data, call.validation_data,
+                             call.fit, source=str(path), seed=seed, reload=reload)

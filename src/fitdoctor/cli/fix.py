@@ -74,5 +74,5 @@ def fix(
         if html_path is not None:
             from fitdoctor.report.html import fix_to_html
 
-            fix_to_html(result.to_dict(), html_path)
+            fix_to_html(result, html_path)
             err_console.print(f"HTML fix report written to {html_path}")

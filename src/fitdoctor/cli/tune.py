@@ -175,5 +175,5 @@ def tune(
         if html_path is not None:
             from fitdoctor.report.html import tune_to_html
 
-            tune_to_html(result.to_dict(), html_path)
+            tune_to_html(result, html_path)
             err_console.print(f"HTML tune report written to {html_path}")
