@@ -45,7 +45,7 @@ def _signals(n: int = 1500, length: int = 64, seed: int = 0):
     waves = np.where(y[:, None] == 0, sine,
                      np.where(y[:, None] == 1, np.sign(sine), 2 * (cycles % 1) - 1))
     x = waves * rng.uniform(0.5, 1.5, (n, 1)) + rng.normal(0, 0.3, (n, length))
-    return x.astype("float32"), y
+    return x[..., None].astype("float32"), y  # (rows, steps, 1 channel), as Conv1D reads it
 
 
 def _mnist(n: int = 3000):
@@ -82,7 +82,7 @@ def datasets():
     digits = load_digits()
     out.append(("digits", "8x8 digits as 64 features", (digits.data / 16).astype("float32"),
                 digits.target))
-    out.append(("signals", "1-D, 3 wave shapes, 64 samples", *_signals()))
+    out.append(("signals", "1-D, 3 wave shapes, 64 steps x 1 channel", *_signals()))
     if MNIST.exists():
         out.append(("MNIST", "images 28x28, 3,000 rows", *_mnist()))
     if CATSDOGS.exists():

@@ -282,12 +282,14 @@ def weak_weights():
     return x, y
 
 
+@pytest.mark.slow
 def test_irrelevant_features_silent_when_every_feature_carries_a_small_weight(weak_weights):
     x, y = weak_weights
     found = problems(setup_of(*split(x, y), n_classes=2), "irrelevant_features")
     assert found == []
 
 
+@pytest.mark.slow
 def test_irrelevant_features_names_appended_noise_columns(weak_weights):
     x, y = weak_weights
     noise = np.random.default_rng(1).normal(size=(len(x), 10)).astype("float32")
@@ -311,3 +313,45 @@ def test_class_imbalance_is_info_when_the_rare_class_is_recalled(imbalanced_canc
     found = problems(setup_of(*imbalanced_cancer, n_classes=2), "class_imbalance")
     assert len(found) == 1 and found[0].severity.value == "info"
     assert found[0].evidence["imbalance_ratio"] > 8
+
+
+@pytest.fixture(scope="module")
+def waves():
+    """Sine, square and sawtooth waves (random frequency, phase, gain, noise), (rows, 64, 1)."""
+    rng = np.random.default_rng(0)
+    n, t = 900, np.linspace(0, 1, 64, endpoint=False)
+    y = rng.integers(0, 3, n)
+    cycles = rng.uniform(1, 4, (n, 1)) * t + rng.uniform(0, 1, (n, 1))
+    sine = np.sin(2 * np.pi * cycles)
+    x = np.where(y[:, None] == 0, sine,
+                 np.where(y[:, None] == 1, np.sign(sine), 2 * (cycles % 1) - 1))
+    x = x * rng.uniform(0.5, 1.5, (n, 1)) + rng.normal(0, 0.3, (n, 64))
+    return split(x[..., None].astype("float32"), y)
+
+
+def wave_setup(train, val):
+    import keras
+
+    def build():
+        model = keras.Sequential([keras.Input((64, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    return fitdoctor.Setup.from_arrays(build, train, val, {"epochs": 1})
+
+
+def test_label_noise_reads_signals_by_their_spectrum(waves):
+    (x, y), val = waves
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(len(y), size=len(y) // 4, replace=False)
+    noisy = y.copy()
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, 3, len(flipped))) % 3
+    found = problems(wave_setup((x, noisy), val), "label_noise")
+    assert len(found) == 1 and found[0].is_problem
+    assert "magnitude spectra" in found[0].evidence["screening_model"]
+
+
+def test_label_noise_silent_on_clean_signals(waves):
+    assert [f for f in problems(wave_setup(*waves), "label_noise") if f.is_problem] == []

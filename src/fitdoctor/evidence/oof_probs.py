@@ -4,7 +4,10 @@ A logistic regression and a 15-nearest-neighbour classifier (after median imputa
 standardisation) are fitted with `cross_val_predict` on a seeded sample of the training rows, so
 every row's probabilities come from a model that never saw it; the more accurate of the two is
 kept (the linear model misses non-linear classes, the neighbours miss wide linear ones). Images
-are read through `table_view`'s coarse grid.
+are read through `table_view`'s coarse grid. Sequences (samples of shape (steps, channels),
+at least `MIN_SEQUENCE_STEPS` steps and at most `MAX_SEQUENCE_CHANNELS` channels) are also read
+as the magnitude spectrum of each channel, which does not move when a signal is shifted in
+time; both models are fitted on that view too, and the most accurate of the four is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +22,22 @@ from fitdoctor.evidence.data_stats import TOKEN_IDS, class_ids, sample_rows, tab
 
 #: Rows the cross-validated model trains on at most (it is a screening model, not the user's).
 MAX_OOF_ROWS = 10_000
+#: Samples of shape (steps, channels) read as sequences: at least this many steps ...
+MIN_SEQUENCE_STEPS = 16
+#: ... and at most this many channels.
+MAX_SEQUENCE_CHANNELS = 8
+
+
+def is_sequence(x: np.ndarray) -> bool:
+    """Whether samples look like 1-D signals: (steps, channels), many steps, few channels."""
+    return (x.ndim == 3 and x.shape[1] >= MIN_SEQUENCE_STEPS
+            and x.shape[2] <= MAX_SEQUENCE_CHANNELS)
+
+
+def spectrum(x: np.ndarray) -> np.ndarray:
+    """Magnitude spectrum of each channel of (n, steps, channels) samples, flattened."""
+    x = np.where(np.isfinite(x), x, 0.0).astype("float64")
+    return np.abs(np.fft.rfft(x, axis=1)).reshape(len(x), -1).astype("float32")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,22 +116,27 @@ def oof_probs(evidence: Evidence) -> OofProbs:
             f"cross-validation needs 2+ rows in each of 2+ classes; class counts {counts.tolist()}"
         )
     folds = int(min(5, counts.min()))
-    x, _ = table_view(np.asarray(setup.x_train)[rows])
+    raw = np.asarray(setup.x_train)[rows]
+    x, _ = table_view(raw)
     x = np.where(np.isfinite(x), x, np.nan)
     x[:, np.isnan(x).all(axis=0)] = 0.0
+    views = {"": x}
+    if is_sequence(raw):
+        views[" on magnitude spectra"] = spectrum(raw)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=evidence.seed)
     candidates = {
         "logistic regression": LogisticRegression(max_iter=300),
         "15-nearest-neighbours": KNeighborsClassifier(n_neighbors=15, weights="distance"),
     }
     best = None
-    for name, estimator in candidates.items():
-        model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator)
-        with threadpool_limits(1):  # BLAS/OpenMP threads oversubscribe a busy machine
-            probs = cross_val_predict(model, x, labels, cv=cv, method="predict_proba")
-        accuracy = float((probs.argmax(axis=1) == labels).mean())
-        if best is None or accuracy > best[2]:
-            best = (name, probs, accuracy)
+    for view, features in views.items():
+        for name, estimator in candidates.items():
+            model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator)
+            with threadpool_limits(1):  # BLAS/OpenMP threads oversubscribe a busy machine
+                probs = cross_val_predict(model, features, labels, cv=cv, method="predict_proba")
+            accuracy = float((probs.argmax(axis=1) == labels).mean())
+            if best is None or accuracy > best[2]:
+                best = (name + view, probs, accuracy)
     name, probs, accuracy = best
     return OofProbs(
         rows=rows,
