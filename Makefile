@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test lint bench bench-tune bench-fix docs screenshot clean
+.PHONY: demo test lint bench bench-tune bench-fix bench-scaling docs screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,6 @@ bench-tune: $(STAMP)
 bench-fix: $(STAMP)
 	$(BIN)/python bench/fix_repair.py --budget quick
 	$(BIN)/python bench/fix_augmentation.py
+
+bench-scaling: $(STAMP)
+	$(BIN)/python bench/scaling.py

@@ -109,3 +109,120 @@ def test_baseline_beats_a_network_fed_unscaled_features():
 def test_baseline_does_not_beat_the_scaled_twin():
     report = diagnose(breast_cancer(scaled=True))
     assert report.problems == (), report.ids()
+
+
+def wide_table(n_features: int, rows: int = 600, seed: int = 0):
+    """Many features driven by 5 hidden factors, as pixels are; the label is a rule on them."""
+    rng = np.random.default_rng(seed)
+    factors = rng.normal(size=(rows, 5))
+    x = factors @ rng.normal(size=(5, n_features)) + 0.5 * rng.normal(size=(rows, n_features))
+    x = x.astype("float32")
+    y = (factors.sum(axis=1) > 0).astype("int64")
+    cut = rows * 3 // 4
+    return (x[:cut], y[:cut, None]), (x[cut:], y[cut:, None])
+
+
+def test_wide_inputs_are_reduced_to_principal_components_and_get_the_svm_back():
+    data = wide_table(300)
+    result = evidence_for(small_mlp(300), data).get("baselines")
+    assert result.reduction == "PCA(n_components=100, random_state=0)"
+    assert any("300 input features reduced to 100" in n for n in result.notes)
+    assert [s.name for s in result.scores] == ["logistic_regression", "svm_rbf",
+                                               "gradient_boosting"]
+    assert result.best.val_score > 0.85  # the factors survive the reduction
+
+
+def test_the_svm_is_left_out_where_it_is_not_cheap():
+    result = evidence_for(small_mlp(150), wide_table(150)).get("baselines")
+    assert [s.name for s in result.scores] == ["logistic_regression", "gradient_boosting"]
+    assert result.reduction == ""
+    assert any("svm_rbf left out: 150 features" in n for n in result.notes)
+
+
+def test_photos_are_averaged_over_pixel_blocks_before_the_reduction(digits):
+    (x, y), (xv, yv) = digits
+    def photos(a):  # 8x8 digits blown up to 40x40 grey pictures
+        return np.kron(a.reshape(-1, 8, 8), np.ones((5, 5), "float32"))[..., None]
+
+    def build():
+        model = keras.Sequential([keras.Input((40, 40, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    data = ((photos(x[:500]), y[:500]), (photos(xv[:200]), yv[:200]))
+    result = evidence_for(build, data).get("baselines")
+    assert any("pixel blocks from 1600 to 400 values" in n for n in result.notes)
+    assert result.reduction.startswith("PCA(n_components=100")
+    assert result.best.val_score > 0.85
+
+
+def test_pixel_blocks_are_averaged():
+    from fitdoctor.evidence.baselines import MAX_PIXELS, _pool_pixels
+
+    img = np.arange(2 * 64 * 64 * 3, dtype="float32").reshape(2, 64, 64, 3)
+    pooled = _pool_pixels(img)
+    assert pooled.shape == (2, 16 * 16 * 3) and pooled.shape[1] <= MAX_PIXELS
+    assert pooled[0, 0] == pytest.approx(img[0, :4, :4, 0].mean())
+    assert _pool_pixels(img[:, :8, :8]).shape == (2, 8 * 8 * 3)  # small enough already
+
+
+def test_baselines_are_deterministic_for_a_seed():
+    def scores():
+        result = evidence_for(small_mlp(300), wide_table(300)).get("baselines")
+        return [(s.name, s.val_score, s.n_rows, s.cv_mean, s.cv_std) for s in result.scores]
+
+    assert scores() == scores()
+
+
+def test_baselines_past_their_time_keep_the_cheapest_and_say_what_they_skipped(monkeypatch):
+    from fitdoctor.evidence import cost
+
+    monkeypatch.setattr(cost, "MIN_SECONDS", 0.0)
+    no_spare = Budget("tight", seeds=1, lr_range_steps=10, learning_curve=False,
+                      max_audit_rows=1000, fit_multiple=1.0)
+    setup = fitdoctor.Setup.from_arrays(small_mlp(), *breast_cancer(scaled=True), {"epochs": 1})
+    evidence = Evidence(setup, no_spare)
+    evidence.get("probe_run")  # times the fit; the whole budget is then spent
+    result = evidence.get("baselines")
+    assert [s.name for s in result.scores] == ["logistic_regression"]
+    skipped = [n for n in result.notes if "skipped" in n]
+    assert [n.split()[0] for n in skipped] == ["gradient_boosting", "svm_rbf", "cross-validation"]
+    assert "past the diagnosis's 1 plain fits" in skipped[0]
+    assert result.best.cv_std is None
+
+
+@pytest.mark.slow
+def test_baselines_run_beside_the_probe_run_with_the_same_result():
+    import threading
+
+    data = breast_cancer(scaled=True)
+    alone = evidence_for(small_mlp(), data).get("baselines")
+    threads = {}
+
+    def progress(name):
+        threads[name] = threading.current_thread().name
+
+    setup = fitdoctor.Setup.from_arrays(small_mlp(), data[0], data[1], {"epochs": 20})
+    report = fitdoctor.diagnose(setup=setup, checks=["baseline_beats_model"], progress=progress)
+    assert threads["baselines"] == "fitdoctor-beside-training"
+    assert threads["probe_run"] == threading.main_thread().name
+    beside = report.measurements["baselines"]["scores"]
+    assert [(s["name"], s["val_score"], s["cv_std"]) for s in beside] == [
+        (s.name, s.val_score, s.cv_std) for s in alone.scores]
+
+
+def test_a_probe_asked_for_from_two_threads_runs_once():
+    import threading
+
+    started = []
+    setup = fitdoctor.Setup.from_arrays(small_mlp(), *breast_cancer(scaled=True), {"epochs": 1})
+    evidence = Evidence(setup, get_budget("quick"), progress=started.append)
+    results = []
+    workers = [threading.Thread(target=lambda: results.append(evidence.get("baselines")))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert started == ["baselines"] and results[0] is results[1]

@@ -14,10 +14,10 @@ from fitdoctor.evidence.lr_range import END_LR, MIN_STEPS, START_LR, range_test_
 from .conftest import dense_classifier, fingerprint
 
 
-def test_steps_are_capped_by_budget_and_half_a_fit():
-    assert range_test_steps(200, epochs=15, steps_per_epoch=43) == 200
-    assert range_test_steps(200, epochs=2, steps_per_epoch=100) == 100
-    assert range_test_steps(200, epochs=1, steps_per_epoch=10) == MIN_STEPS
+def test_steps_are_the_share_clipped_to_the_budget_and_the_minimum():
+    assert range_test_steps(200, share_steps=300) == 200
+    assert range_test_steps(200, share_steps=100) == 100
+    assert range_test_steps(200, share_steps=10) == MIN_STEPS
 
 
 def test_suggest_finds_the_steepest_descent():
@@ -53,6 +53,9 @@ def test_range_test_on_a_fresh_model(small):
     assert result.current_lr == pytest.approx(1e-3)
     assert 1e-4 < result.suggested_lr < 1.0 and result.suggested_lr <= result.min_loss_lr
     assert result.diverged  # Adam blows up well before lr = 10
+    # quick's share is 0.09 of this 65-step fit: the test runs its minimum and says so
+    assert result.planned_steps == MIN_STEPS
+    assert "pays for 5" in result.notes[0] and "quick budget" in result.notes[0]
     measured = result.to_measurements()
     assert measured["suggested_lr"] == result.suggested_lr and len(measured["lrs"]) == result.steps
 

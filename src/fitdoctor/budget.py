@@ -17,6 +17,9 @@ class Budget:
         lr_range_steps: Steps of the learning-rate range test.
         learning_curve: Whether to measure validation score against training-set size.
         max_audit_rows: Data checks work on a sample of at most this many rows.
+        fit_multiple: What the whole diagnosis may cost, in plain fits of the user's setup,
+            the probe runs included. What is left after the probe runs is shared among the
+            other probes by `fitdoctor.evidence.cost`. Defaults to 1.5.
     """
 
     name: str
@@ -24,15 +27,23 @@ class Budget:
     lr_range_steps: int
     learning_curve: bool
     max_audit_rows: int
+    fit_multiple: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.fit_multiple < self.seeds:
+            raise ValueError(
+                "fit_multiple must be at least seeds (the probe runs alone cost that many fits). "
+                f"Received: fit_multiple={self.fit_multiple}, seeds={self.seeds}"
+            )
 
 
 BUDGETS = {
     "quick": Budget("quick", seeds=1, lr_range_steps=100, learning_curve=False,
-                    max_audit_rows=20_000),
+                    max_audit_rows=20_000, fit_multiple=1.2),
     "standard": Budget("standard", seeds=1, lr_range_steps=200, learning_curve=True,
-                       max_audit_rows=50_000),
+                       max_audit_rows=50_000, fit_multiple=1.5),
     "thorough": Budget("thorough", seeds=3, lr_range_steps=300, learning_curve=True,
-                       max_audit_rows=200_000),
+                       max_audit_rows=200_000, fit_multiple=4.0),
 }
 
 

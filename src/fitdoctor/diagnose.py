@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -11,6 +12,7 @@ from fitdoctor import __version__
 from fitdoctor.budget import Budget, get_budget
 from fitdoctor.checks import Check, default_checks
 from fitdoctor.evidence import Evidence, EvidenceSkipped, EvidenceUnavailable
+from fitdoctor.evidence.cost import BESIDE_TRAINING
 from fitdoctor.findings import Finding, Fix, Report, Role, Severity
 from fitdoctor.setup import Setup, Untrainable
 

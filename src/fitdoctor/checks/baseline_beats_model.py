@@ -32,10 +32,16 @@ def network_val_score(evidence: Evidence) -> tuple[str, float, float]:
     return series.name, best, run.spread(f"val_{series.name}")
 
 
-def baseline_code(name: str, classification: bool) -> str:
-    """scikit-learn code that fits and scores the named baseline on the setup's data."""
+def baseline_code(name: str, classification: bool, reduction: str = "") -> str:
+    """scikit-learn code that fits and scores the named baseline on the setup's data.
+
+    `reduction` is the baselines' input reduction as code (e.g. `"PCA(n_components=100)"`).
+    """
     kind = "Classifier" if classification else "Regressor"
     imp, ctor = (s.format(kind=kind) for s in _SKLEARN[name])
+    if reduction:
+        imp += "\n    from sklearn.decomposition import PCA"
+        ctor = f"{reduction}, {ctor}"
     return f"""
     {imp}
     from sklearn.pipeline import make_pipeline

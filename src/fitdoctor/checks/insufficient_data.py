@@ -61,6 +61,9 @@ class InsufficientData(Check):
             gain = last - prev
         else:
             gain = (prev - last) / abs(prev) if prev else 0.0
+        per_doubling = getattr(curve, "gain_per_doubling", None)  # its last step may span 2x+
+        if per_doubling is not None:
+            gain = per_doubling
         rising = bool(getattr(curve, "still_rising", gain > 0))
         return {"sizes": sizes, "val_scores": [round(s, 4) for s in scores],
                 "higher_is_better": higher_better,

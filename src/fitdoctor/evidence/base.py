@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -64,13 +65,27 @@ class Evidence:
         self._results: dict[str, Any] = {}
         self._errors: dict[str, BaseException] = {}
         self.timings: dict[str, float] = {}
+        self.started = time.perf_counter()
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
 
     def get(self, name: str) -> Any:
         """The result of probe `name`, running it first if needed.
 
+        Safe to call from several threads: a probe asked for twice at once runs once, and the
+        second caller waits for its result.
+
         Raises:
             EvidenceUnavailable: the probe failed or does not apply; the message says why.
         """
+        if name in self._results:
+            return self._results[name]
+        with self._locks_guard:
+            lock = self._locks.setdefault(name, threading.RLock())
+        with lock:
+            return self._get(name)
+
+    def _get(self, name: str) -> Any:
         if name in self._results:
             return self._results[name]
         if name in self._errors:

@@ -2,10 +2,23 @@
 
 A network that loses to logistic regression or gradient-boosted trees on its own validation
 data is mis-specified (wrong architecture, wrong loss, unscaled inputs, too little training),
-not limited by the data. Each baseline is fitted on the training data (flattened, subsampled
-when large) and scored on the validation data with the metric fitdoctor compares networks on:
-accuracy for classification, the user's loss (MSE, MAE or Huber) for regression. The best
-baseline is also 3-fold cross-validated on the training data, so its noise is known.
+not limited by the data. Each baseline is fitted on the training data and scored on the
+validation data with the metric fitdoctor compares networks on: accuracy for classification,
+the user's loss (MSE, MAE or Huber) for regression. The best baseline is also 3-fold
+cross-validated on its training rows, so its noise is known.
+
+The cost is bounded whatever the data's size, and the probe runs beside the training probes
+(`fitdoctor.evidence.cost.BESIDE_TRAINING`):
+
+- every baseline sees a seeded sample of at most `BASELINE_MAX_ROWS` training rows (and the
+  budget's `max_audit_rows`), and is scored on at most `VAL_MAX_ROWS` validation rows;
+- inputs wider than `REDUCE_ABOVE` features (flattened images, wide tables) are reduced to
+  `COMPONENTS` principal components fitted on the training sample; photos are first averaged
+  over pixel blocks down to at most `MAX_PIXELS` values;
+- the RBF SVM (SVR for regression), quadratic in rows, runs only where it is cheap: on at most
+  `SVM_MAX_ROWS` rows of at most `SVM_MAX_FEATURES` features;
+- models run cheapest first, and once the probe's time is spent (`cost.Clock`) the rest
+  (and the cross-validation) are skipped; the notes say which, and why.
 """
 
 from __future__ import annotations
@@ -17,20 +30,33 @@ from typing import Any
 
 import numpy as np
 
+from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, probe
+from fitdoctor.evidence.data_stats import is_image
 from fitdoctor.evidence.scores import class_ids
 
 logger = logging.getLogger(__name__)
 
-#: The RBF SVM is quadratic in rows: it only sees this many.
+#: The RBF SVM is quadratic in rows: it runs on at most this many rows...
 SVM_MAX_ROWS = 5_000
-#: Gradient-boosted trees are skipped above this many flattened features (e.g. raw images).
-TREES_MAX_FEATURES = 1_000
-#: The other baselines see at most this many rows (and never more than the budget allows).
+#: ...of at most this many features (after reduction); wider inputs go without it.
+SVM_MAX_FEATURES = 100
+#: The other baselines see at most this many training rows (and never more than the budget's).
 BASELINE_MAX_ROWS = 20_000
+#: Validation rows the baselines are scored on at most.
+VAL_MAX_ROWS = 10_000
+#: Inputs with more features than this are reduced to `COMPONENTS` principal components.
+REDUCE_ABOVE = 200
+COMPONENTS = 100
+#: Photos are averaged over pixel blocks down to at most this many values before the reduction.
+MAX_PIXELS = 1_024
 
-#: Gradient-boosted trees kept small: a baseline, not a tuned model (about 2 s on digits).
+#: Gradient-boosted trees kept small: a baseline, not a tuned model (about 2 s on digits)...
 _TREES = {"max_iter": 40, "learning_rate": 0.2, "max_leaf_nodes": 15}
+#: ...fitted on at most this many rows x features x classes (they grow a tree per class).
+TREES_MAX_CELLS = 4_000_000
+#: Order baselines are reported in (they are fitted cheapest first).
+_ORDER = ("logistic_regression", "svm_rbf", "gradient_boosting", "ridge", "svr_rbf")
 
 _REGRESSION_METRICS = {
     "mse": "mean_squared_error", "mean_squared_error": "mean_squared_error",
@@ -69,7 +95,9 @@ class Baselines:
         higher_is_better: True for accuracy, False for the losses.
         scores: One `BaselineScore` per baseline that ran.
         n_train: Training rows in the setup; `n_used`: rows the baselines saw at most.
-        notes: What was left out or subsampled, and why.
+        notes: What was left out, subsampled or reduced, and why.
+        reduction: How the inputs were reduced before fitting, as scikit-learn code (e.g.
+            `"PCA(n_components=100, random_state=0)"`); empty when they were not.
     """
 
     metric: str
@@ -78,6 +106,7 @@ class Baselines:
     n_train: int
     n_used: int
     notes: tuple[str, ...] = ()
+    reduction: str = ""
 
     @property
     def best(self) -> BaselineScore:
@@ -104,6 +133,7 @@ class Baselines:
             "n_train": self.n_train,
             "n_used": self.n_used,
             "notes": list(self.notes),
+            "reduction": self.reduction,
         }
 
 
@@ -130,91 +160,151 @@ def _subsample(x: np.ndarray, y: np.ndarray, n: int, seed: int, stratify: bool):
     return x_sub, y_sub
 
 
-def _models(classification: bool, n_features: int, seed: int, multi_output: bool):
-    """(name, estimator, row cap) for each baseline that suits the data."""
+def _models(classification: bool, n_features: int, n_classes: int, seed: int,
+            multi_output: bool):
+    """(name, estimator, row cap) for each baseline that suits the data, cheapest first."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC, SVR
 
+    svm = n_features <= SVM_MAX_FEATURES
+    trees_rows = max(SVM_MAX_ROWS, TREES_MAX_CELLS // (n_features * max(1, n_classes)))
     if classification:
         models = [
             ("logistic_regression",
              make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), None),
-            ("svm_rbf", make_pipeline(StandardScaler(), SVC()), SVM_MAX_ROWS),
+            ("gradient_boosting", HistGradientBoostingClassifier(**_TREES, random_state=seed),
+             trees_rows),
         ]
-        if n_features <= TREES_MAX_FEATURES:
-            models.append(("gradient_boosting",
-                           HistGradientBoostingClassifier(**_TREES, random_state=seed), None))
+        if svm:
+            models.append(("svm_rbf", make_pipeline(StandardScaler(), SVC()), SVM_MAX_ROWS))
         return models
     models = [("ridge", make_pipeline(StandardScaler(), Ridge()), None)]
     if not multi_output:
-        models.append(("svr_rbf", make_pipeline(StandardScaler(), SVR()), SVM_MAX_ROWS))
-        if n_features <= TREES_MAX_FEATURES:
-            models.append(("gradient_boosting",
-                           HistGradientBoostingRegressor(**_TREES, random_state=seed), None))
+        models.append(("gradient_boosting",
+                       HistGradientBoostingRegressor(**_TREES, random_state=seed), trees_rows))
+        if svm:
+            models.append(("svr_rbf", make_pipeline(StandardScaler(), SVR()), SVM_MAX_ROWS))
     return models
+
+
+def _pool_pixels(x: np.ndarray) -> np.ndarray:
+    """Images averaged over square pixel blocks until at most `MAX_PIXELS` values remain."""
+    img = x if x.ndim == 4 else x.reshape(*x.shape[:3], -1)
+    n, h, w, c = img.shape
+    factor = 1
+    while (h // factor) * (w // factor) * c > MAX_PIXELS and min(h, w) // (factor + 1) >= 1:
+        factor += 1
+    if factor == 1:
+        return img.reshape(n, -1)
+    hh, ww = (h // factor) * factor, (w // factor) * factor
+    blocks = img[:, :hh, :ww].reshape(n, hh // factor, factor, ww // factor, factor, c)
+    return blocks.mean(axis=(2, 4), dtype="float32").reshape(n, -1)
+
+
+def _reduce(x_tr: np.ndarray, x_val: np.ndarray, seed: int, notes: list[str]):
+    """Inputs as 2-D float32 tables of at most `REDUCE_ABOVE` columns, and the reduction code."""
+    width = int(np.prod(x_tr.shape[1:])) or 1
+    if is_image(x_tr) and width > MAX_PIXELS:
+        x_tr, x_val = _pool_pixels(x_tr), _pool_pixels(x_val)
+        notes.append(f"images averaged over pixel blocks from {width} to {x_tr.shape[1]} values")
+    x_tr = x_tr.reshape(len(x_tr), -1).astype("float32", copy=False)
+    x_val = x_val.reshape(len(x_val), -1).astype("float32", copy=False)
+    if x_tr.shape[1] <= REDUCE_ABOVE:
+        return x_tr, x_val, ""
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    components = min(COMPONENTS, len(x_tr) - 1)
+    pca = make_pipeline(StandardScaler(),
+                        PCA(components, svd_solver="randomized", random_state=seed))
+    x_tr = pca.fit_transform(x_tr).astype("float32")
+    x_val = pca.transform(x_val).astype("float32")
+    notes.append(f"{width} input features reduced to {components} principal components "
+                 "fitted on the training sample")
+    return x_tr, x_val, f"PCA(n_components={components}, random_state={seed})"
 
 
 @probe("baselines")
 def baselines(evidence: Evidence) -> Baselines:
     """Fit scikit-learn baselines on the training data and score them on the validation data.
 
-    They run single-threaded: beside TensorFlow's thread pools, OpenMP-parallel tree fitting
-    oversubscribes the cores and can run 20 times slower.
+    They use the cores training leaves idle (`cost.cpu_threads`): one beside a model training
+    on the CPU, where more oversubscribes TensorFlow's thread pools.
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=cost.cpu_threads()):
         return _fit_baselines(evidence)
 
 
-def _fit_baselines(evidence: Evidence) -> Baselines:
+def _targets(evidence: Evidence):
+    """(metric, higher_is_better, y_train, y_val) in the form the baselines fit."""
     setup, task = evidence.setup, evidence.setup.task
     if task.kind == "multilabel":
         raise EvidenceSkipped("baselines are not measured for multi-label tasks")
     if task.is_classification:
-        metric, higher = "accuracy", True
         y_tr, y_val = class_ids(setup.y_train, task), class_ids(setup.y_val, task)
         if len(np.unique(y_tr)) < 2:
             raise EvidenceSkipped("the training labels hold a single class")
-    else:
-        metric = _REGRESSION_METRICS.get(evidence.get("model_info").loss)
-        if metric is None:
-            raise EvidenceSkipped(
-                f"no baseline scorer for the loss {evidence.get('model_info').loss!r}"
-            )
-        higher = False
-        y_tr = np.asarray(setup.y_train, dtype="float64")
-        y_val = np.asarray(setup.y_val, dtype="float64")
-        if y_tr.ndim == 2 and y_tr.shape[1] == 1:
-            y_tr, y_val = y_tr[:, 0], y_val[:, 0]
-    x_tr = np.asarray(setup.x_train, dtype="float32").reshape(len(setup.x_train), -1)
-    x_val = np.asarray(setup.x_val, dtype="float32").reshape(len(setup.x_val), -1)
-    finite = np.isfinite(x_tr).all(axis=1) & np.isfinite(y_tr.reshape(len(y_tr), -1)).all(axis=1)
-    if not finite.all():
-        x_tr, y_tr = x_tr[finite], y_tr[finite]
-    val_ok = np.isfinite(x_val).all(axis=1) & np.isfinite(y_val.reshape(len(y_val), -1)).all(axis=1)
-    x_val, y_val = x_val[val_ok], y_val[val_ok]
+        return "accuracy", True, y_tr, y_val
+    metric = _REGRESSION_METRICS.get(evidence.get("model_info").loss)
+    if metric is None:
+        raise EvidenceSkipped(
+            f"no baseline scorer for the loss {evidence.get('model_info').loss!r}"
+        )
+    y_tr = np.asarray(setup.y_train, dtype="float64")
+    y_val = np.asarray(setup.y_val, dtype="float64")
+    if y_tr.ndim == 2 and y_tr.shape[1] == 1:
+        y_tr, y_val = y_tr[:, 0], y_val[:, 0]
+    return metric, False, y_tr, y_val
+
+
+def _finite_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    flat = x.reshape(len(x), -1)
+    return np.isfinite(flat).all(axis=1) & np.isfinite(y.reshape(len(y), -1)).all(axis=1)
+
+
+def _fit_baselines(evidence: Evidence) -> Baselines:
+    clock = cost.Clock(evidence, "baselines")
+    setup, task = evidence.setup, evidence.setup.task
+    metric, higher, y_tr, y_val = _targets(evidence)
+    classification = task.is_classification
+    cap = min(evidence.budget.max_audit_rows, BASELINE_MAX_ROWS)
+    notes = []
+    # sample first, then convert: a million rows are never copied whole
+    x_tr, y_tr = _subsample(np.asarray(setup.x_train), y_tr, cap, evidence.seed, classification)
+    x_val, y_val = _subsample(np.asarray(setup.x_val), y_val, VAL_MAX_ROWS, evidence.seed,
+                              classification)
+    train_ok, val_ok = _finite_rows(x_tr, y_tr), _finite_rows(x_val, y_val)
+    x_tr, y_tr, x_val, y_val = x_tr[train_ok], y_tr[train_ok], x_val[val_ok], y_val[val_ok]
     if len(x_tr) < 10 or len(x_val) < 2:
         raise EvidenceSkipped("too few finite rows to fit baselines")
-    notes = []
-    if not finite.all() or not val_ok.all():
+    if not train_ok.all() or not val_ok.all():
         notes.append("rows with NaN or infinite values were left out")
-    cap = min(evidence.budget.max_audit_rows, BASELINE_MAX_ROWS)
-    n_used = min(len(x_tr), cap)
-    if n_used < len(x_tr):
-        notes.append(f"fitted on a random {n_used} of {len(x_tr)} training rows")
-    x_tr, y_tr = _subsample(x_tr, y_tr, cap, evidence.seed, task.is_classification)
-    x_val, y_val = _subsample(x_val, y_val, cap, evidence.seed, task.is_classification)
+    if len(x_tr) < setup.n_train:
+        notes.append(f"fitted on a random {len(x_tr)} of {setup.n_train} training rows")
+    if len(x_val) < len(setup.x_val):
+        notes.append(f"scored on a random {len(x_val)} of {len(setup.x_val)} validation rows")
+    x_tr, x_val, reduction = _reduce(x_tr, x_val, evidence.seed, notes)
+    if x_tr.shape[1] > SVM_MAX_FEATURES:
+        name = "svm_rbf" if classification else "svr_rbf"
+        notes.append(f"{name} left out: {x_tr.shape[1]} features are more than the "
+                     f"{SVM_MAX_FEATURES} it is cheap on")
     score = (lambda y, p: float(np.mean(y == p))) if higher else _regression_metric(metric)
     fitted = []
-    for name, model, row_cap in _models(task.is_classification, x_tr.shape[1], evidence.seed,
+    n_classes = len(np.unique(y_tr)) if classification else 1
+    for name, model, row_cap in _models(classification, x_tr.shape[1], n_classes, evidence.seed,
                                         y_tr.ndim > 1):
+        if fitted and clock.expired():  # the cheapest one always runs
+            notes.append(f"{name} skipped: {_spent(evidence, clock)}")
+            continue
         xs, ys = x_tr, y_tr
         if row_cap is not None and len(xs) > row_cap:
-            xs, ys = _subsample(xs, ys, row_cap, evidence.seed, task.is_classification)
+            xs, ys = _subsample(xs, ys, row_cap, evidence.seed, classification)
             notes.append(f"{name} fitted on {row_cap} rows to keep it fast")
         start = time.perf_counter()
         try:
@@ -228,13 +318,25 @@ def _fit_baselines(evidence: Evidence) -> Baselines:
     if not fitted:
         raise EvidenceSkipped("no baseline could be fitted: " + "; ".join(notes))
     pick = max if higher else min
-    best, model, xs, ys = pick(fitted, key=lambda f: f[0].val_score)
-    cv_mean, cv_std = _cross_validate(model, xs, ys, higher, score, evidence.seed)
+    in_order = sorted(fitted, key=lambda f: _ORDER.index(f[0].name))
+    best, model, xs, ys = pick(in_order, key=lambda f: f[0].val_score)
+    cv_mean = cv_std = None
+    if clock.expired():
+        notes.append(f"cross-validation of {best.name} skipped: {_spent(evidence, clock)}")
+    else:
+        cv_mean, cv_std = _cross_validate(model, xs, ys, higher, score, evidence.seed)
     scores = tuple(
         dataclasses.replace(s, cv_mean=cv_mean, cv_std=cv_std) if s is best else s
-        for s, *_ in fitted
+        for s, *_ in in_order
     )
-    return Baselines(metric, higher, scores, len(setup.x_train), n_used, tuple(notes))
+    return Baselines(metric, higher, scores, setup.n_train, len(x_tr), tuple(notes), reduction)
+
+
+def _spent(evidence: Evidence, clock: cost.Clock) -> str:
+    share = cost.share(evidence, "baselines")
+    return (f"the baselines had run {clock.elapsed():.1f} s, past the diagnosis's "
+            f"{evidence.budget.fit_multiple:g} plain fits and their own share "
+            f"({share.describe()}, at least {cost.MIN_SECONDS:g} s)")
 
 
 def _cross_validate(model, x, y, classification: bool, score, seed: int):

@@ -1,12 +1,15 @@
 """Learning curves: training and validation score against training-set size and epochs.
 
 The user's own `fit` runs on fresh models trained on a fraction of the training rows
-(stratified for classification): 50 % on the standard budget, 25 % and 50 % on thorough; the
-100 % point is the probe run. Training on a fraction of the rows costs about that fraction of
-a plain fit, so the curve costs about 0.5 of one fit on standard and 0.75 on thorough, plus
-each fresh model's graph tracing (validation runs once, after the last epoch). The score
-is accuracy for classification and the loss for regression, read from the last epoch of each
-run. If validation keeps improving from 50 % to 100 % of the data, more data would still help.
+(stratified for classification); the 100 % point is the probe run. Training on a fraction of
+the rows costs about that fraction of a plain fit (plus each fresh model's graph tracing;
+validation runs once, after the last epoch), so the points are the most of `POINTS` that the
+curve's share of the budget pays for (`fitdoctor.evidence.cost`): 25 % of the rows on the
+standard budget (0.25 of a fit), 50 % on thorough (0.5). With a share below the smallest
+point, the curve holds the full set only and its notes say why. The score is accuracy for
+classification and the loss for regression, read from the last epoch of each run. If
+validation keeps improving, per doubling of the rows, up to 100 % of the data, more data would
+still help.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ from typing import Any
 
 import numpy as np
 
+from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
 from fitdoctor.evidence.scores import class_ids, score_series
 from fitdoctor.setup import NotEditable
 
-#: Fractions of the training rows trained on besides the full set, by budget name.
-FRACTIONS = {"standard": (0.5,), "thorough": (0.25, 0.5)}
+#: Fractions of the training rows trained on besides the full set, most informative first;
+#: the curve measures the first whose cost (the sum of its fractions, in plain fits) its share
+#: pays for.
+POINTS = ((0.25, 0.5), (0.5,), (0.25,))
 #: A subset smaller than this many rows is not trained on.
 MIN_ROWS = 20
-#: Validation must improve by this much from the 50 % to the 100 % point to count as rising
-#: (accuracy points for classification; relative loss decrease for regression).
+#: Validation must improve by this much per doubling of the rows over the curve's last step
+#: to count as rising (accuracy points for classification; relative loss decrease for
+#: regression).
 RISING_TOLERANCE = 0.01
 
 
@@ -42,6 +49,10 @@ class LearningCurve:
         val_scores: Validation score at the last epoch, per size.
         epoch_train: Training score per epoch of the full-size run.
         epoch_val: Validation score per epoch of the full-size run.
+        notes: Points left out to stay within the curve's share of the budget, and why.
+        chance: For classification, the validation accuracy of always predicting the most
+            frequent class (None for regression): a curve that ends at or below it has not
+            learned anything, so it is not rising whatever its shape. Defaults to None.
     """
 
     metric: str
@@ -51,6 +62,8 @@ class LearningCurve:
     val_scores: tuple[float, ...]
     epoch_train: tuple[float, ...]
     epoch_val: tuple[float, ...]
+    notes: tuple[str, ...] = ()
+    chance: float | None = None
 
     @property
     def gaps(self) -> tuple[float, ...]:
@@ -60,16 +73,33 @@ class LearningCurve:
         return tuple(sign * (t - v) for t, v in pairs)
 
     @property
-    def still_rising(self) -> bool:
-        """Whether validation still improved clearly between the last two sizes."""
+    def gain_per_doubling(self) -> float | None:
+        """Validation gain over the last step, per doubling of the rows (None below 2 points).
+
+        Accuracy points for a score; for a loss, the relative decrease per doubling.
+        """
         if len(self.val_scores) < 2:
-            return False
+            return None
         before, after = self.val_scores[-2], self.val_scores[-1]
         if not (math.isfinite(before) and math.isfinite(after)):
-            return False
+            return None
+        doublings = math.log2(self.sizes[-1] / self.sizes[-2])
         if self.higher_is_better:
-            return after - before > RISING_TOLERANCE
-        return after < before * (1.0 - RISING_TOLERANCE)
+            return (after - before) / doublings
+        if before <= 0 or after < 0:
+            return 0.0
+        return 1.0 - (after / before) ** (1.0 / doublings)
+
+    @property
+    def still_rising(self) -> bool:
+        """Whether validation still improved clearly, per doubling, between the last two sizes.
+
+        Never when the last score is no better than chance (`chance`).
+        """
+        gain = self.gain_per_doubling
+        if gain is None or gain <= RISING_TOLERANCE:
+            return False
+        return self.chance is None or self.val_scores[-1] > self.chance + RISING_TOLERANCE
 
     def to_measurements(self) -> dict[str, Any]:
         return {
@@ -80,6 +110,9 @@ class LearningCurve:
             "still_rising": self.still_rising,
             "epoch_train": list(self.epoch_train),
             "epoch_val": list(self.epoch_val),
+            "gain_per_doubling": self.gain_per_doubling,
+            "chance": self.chance,
+            "notes": list(self.notes),
         }
 
 
@@ -113,7 +146,8 @@ def learning_curve(evidence: Evidence) -> LearningCurve:
     # callbacks (EarlyStopping, ...) read validation metrics every epoch.
     overrides = {} if setup.fit.get("callbacks") else {"validation_freq": setup.epochs}
     sizes, train_scores, val_scores = [], [], []
-    for fraction in FRACTIONS.get(evidence.budget.name, (0.5,)):
+    fractions, notes = points_for(cost.share(evidence, "learning_curve"))
+    for fraction in fractions:
         n = int(round(fraction * setup.n_train))
         if n < MIN_ROWS:
             continue
@@ -129,7 +163,7 @@ def learning_curve(evidence: Evidence) -> LearningCurve:
         sizes.append(n)
         train_scores.append(series.train[-1])
         val_scores.append(series.val[-1])
-    if not sizes:
+    if not sizes and not notes:
         raise EvidenceSkipped(f"too few training rows ({setup.n_train}) for a learning curve")
     return LearningCurve(
         metric=full.name,
@@ -139,4 +173,24 @@ def learning_curve(evidence: Evidence) -> LearningCurve:
         val_scores=(*val_scores, full.val[-1]),
         epoch_train=full.train,
         epoch_val=full.val,
+        notes=notes,
+        chance=_chance(setup),
     )
+
+
+def _chance(setup) -> float | None:
+    """Share of the most frequent class among the validation labels (None for regression)."""
+    if setup.task.kind not in ("binary", "multiclass"):
+        return None
+    _, counts = np.unique(class_ids(setup.y_val, setup.task), return_counts=True)
+    return float(counts.max() / counts.sum())
+
+
+def points_for(share: cost.Share) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """The fractions of `POINTS` that `share` pays for, and a note when it pays for none."""
+    for fractions in POINTS:
+        if sum(fractions) <= share.fits + 1e-9:
+            return fractions, ()
+    smallest = min(sum(f) for f in POINTS)
+    return (), (f"no point below the full set: the smallest ({smallest:.0%} of the rows) costs "
+                f"{smallest:.2g} of a plain fit, its share is {share.describe()}",)

@@ -8,8 +8,10 @@ The test stops early once the smoothed loss exceeds 4x its best value or turns N
 suggested rate is where the smoothed loss falls fastest against log(lr), looked for only
 before the loss minimum (fastai's "steep" point);
 `min_loss_lr` (where the smoothed loss is lowest) is kept too, and `min_loss_lr / 10` is
-Smith's rule of thumb. The test costs at most half the optimizer steps of one plain `fit`
-(and never more than the budget's `lr_range_steps`, never fewer than `MIN_STEPS`).
+Smith's rule of thumb. The test runs the optimizer steps its share of the budget pays for
+(`fitdoctor.evidence.cost`: 0.45 of the spare fits, e.g. 0.225 of the steps of one plain
+`fit` on the standard budget), never more than the budget's `lr_range_steps` and never fewer
+than `MIN_STEPS`; when `MIN_STEPS` is above its share, its measurements say so.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceUnavailable, probe
 from fitdoctor.evidence.model_info import learning_rate_of
 
@@ -43,6 +46,7 @@ class LRRange:
         current_lr: The user's initial learning rate (None when it cannot be read).
         diverged: Whether the test stopped because the loss blew up (4x best, or NaN).
         steps: Steps run; `planned_steps`: steps it would have run without stopping early.
+        notes: Where the test ran more steps than its share of the budget, and why.
     """
 
     lrs: tuple[float, ...]
@@ -53,6 +57,7 @@ class LRRange:
     diverged: bool
     steps: int
     planned_steps: int
+    notes: tuple[str, ...] = ()
 
     @property
     def current_over_suggested(self) -> float | None:
@@ -71,12 +76,13 @@ class LRRange:
             "diverged": self.diverged,
             "steps": self.steps,
             "planned_steps": self.planned_steps,
+            "notes": list(self.notes),
         }
 
 
-def range_test_steps(budget_steps: int, epochs: int, steps_per_epoch: int) -> int:
-    """Steps for the test: half a plain fit's steps, clipped to `[MIN_STEPS, budget_steps]`."""
-    return int(min(budget_steps, max(MIN_STEPS, (epochs * steps_per_epoch) // 2)))
+def range_test_steps(budget_steps: int, share_steps: int) -> int:
+    """Steps for the test: those its share pays for, clipped to `[MIN_STEPS, budget_steps]`."""
+    return int(min(budget_steps, max(MIN_STEPS, share_steps)))
 
 
 def suggest(lrs: np.ndarray, losses: np.ndarray) -> tuple[float | None, float]:
@@ -123,7 +129,13 @@ def _fresh_model(evidence: Evidence) -> tuple[keras.Model, float | None]:
 def lr_range(evidence: Evidence) -> LRRange:
     """Run the range test on a fresh model with the user's batch size and optimizer."""
     setup = evidence.setup
-    steps = range_test_steps(evidence.budget.lr_range_steps, setup.epochs, setup.steps_per_epoch)
+    share = cost.share(evidence, "lr_range")
+    share_steps = share.steps(setup.epochs, setup.steps_per_epoch)
+    steps = range_test_steps(evidence.budget.lr_range_steps, share_steps)
+    notes = ()
+    if share_steps < steps:
+        notes = (f"ran {steps} steps, the fewest that resolve the rates from {START_LR:g} to "
+                 f"{END_LR:g}, where its share ({share.describe()}) pays for {share_steps}",)
     model, current = _fresh_model(evidence)
     batch = min(setup.batch_size, setup.n_train)
     rng = np.random.default_rng(evidence.seed)
@@ -166,4 +178,5 @@ def lr_range(evidence: Evidence) -> LRRange:
         diverged=diverged,
         steps=len(lrs),
         planned_steps=steps,
+        notes=notes,
     )

@@ -1,0 +1,159 @@
+"""The cost model: what each probe may spend, in plain fits of the user's own setup.
+
+The probe run times the user's setup once (`ProbeRun.fit_seconds`), so a budget can be said
+in the user's units: `Budget.fit_multiple` is what the whole diagnosis may cost, in plain
+fits, the probe runs included (`quick` 1.2, `standard` 1.5, `thorough` 4). What is left after
+the probe runs, the *spare* fits, is shared among the other probes by `SHARES`:
+
+- Probes that train (the range test, the learning curve, feature ablations) run one after
+  another, so their shares add up to at most the spare fits. They turn their share into work
+  without reading a clock (range-test steps, learning-curve points), so their results depend
+  on the seed only, never on how busy the machine is.
+- Probes that only use the CPU (`BESIDE_TRAINING`: baselines and the data audit) start when
+  the diagnosis starts, in a background thread, on the cores training leaves idle. They work on
+  bounded samples and may run until the diagnosis as a whole has spent its budget, or for their
+  own share after that, and always for at least `MIN_SECONDS`. A probe that stops early says
+  what it skipped in its measurements.
+
+Example (`tests/test_cost.py` runs it):
+
+    budget = get_budget("standard")          # fit_multiple=1.5, one probe run
+    spare_fits(budget)                       # 0.5
+    share_fits(budget, "learning_curve")     # 0.25: a learning-curve point on 25 % of the rows
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+from fitdoctor.budget import Budget
+from fitdoctor.evidence.base import Evidence
+
+#: Fraction of the spare fits each probe may spend. The training probes' fractions add up to 1.
+SHARES: dict[str, float] = {
+    # training probes, one after another
+    "lr_range": 0.45,  # 0.225 of a fit on standard: 200 steps of a 900-step fit
+    "learning_curve": 0.50,  # a point on 25 % of the rows on standard, 50 % on thorough
+    "feature_relevance": 0.05,
+    # CPU-only probes, beside training
+    "baselines": 0.20,
+    "oof_probs": 0.10,
+    "neighbours": 0.05,
+    "data_shift": 0.05,
+    "data_stats": 0.05,
+}
+#: Probes that never train and only read the data: they run beside the training probes.
+BESIDE_TRAINING = ("data_stats", "baselines", "oof_probs", "neighbours", "data_shift")
+#: A CPU-only probe may always run this long: below it a time cap would make results depend on
+#: the machine's load for setups whose whole fit takes a few seconds.
+MIN_SECONDS = 10.0
+
+
+def spare_fits(budget: Budget) -> float:
+    """Plain fits the budget leaves for probes other than the probe runs."""
+    return max(0.0, budget.fit_multiple - budget.seeds)
+
+
+def share_fits(budget: Budget, probe: str) -> float:
+    """Plain fits probe `probe` may spend (0 for a probe without a share)."""
+    return spare_fits(budget) * SHARES.get(probe, 0.0)
+
+
+def plain_fit_seconds(evidence: Evidence) -> float | None:
+    """Seconds of one plain fit of the user's setup: the probe run's first fit.
+
+    None until the probe run has finished (this never starts it). It is timed with `Monitor`
+    attached, so it is a few percent above a plain fit.
+    """
+    if not evidence.has("probe_run"):
+        return None
+    seconds = evidence.get("probe_run").fit_seconds
+    return float(seconds[0]) if seconds else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Share:
+    """What one probe may spend.
+
+    Args:
+        probe: The probe's name.
+        budget: The budget's name.
+        fits: Plain fits of the user's setup it may spend.
+        seconds: The same in seconds (None until the probe run has timed a fit).
+    """
+
+    probe: str
+    budget: str
+    fits: float
+    seconds: float | None
+
+    def steps(self, epochs: int, steps_per_epoch: int) -> int:
+        """Optimizer steps of the user's fit that this share pays for."""
+        return int(self.fits * epochs * steps_per_epoch)
+
+    def describe(self) -> str:
+        """`"0.15 of a plain fit on the standard budget"`, for notes in measurements."""
+        return f"{self.fits:.2g} of a plain fit on the {self.budget} budget"
+
+
+def share(evidence: Evidence, probe: str) -> Share:
+    """The share of the budget that probe `probe` may spend on `evidence`'s setup."""
+    fits = share_fits(evidence.budget, probe)
+    fit = plain_fit_seconds(evidence)
+    return Share(probe, evidence.budget.name, fits, None if fit is None else fits * fit)
+
+
+class Clock:
+    """Tells a CPU-only probe, between its pieces of work, whether it may start another.
+
+    While the probe run is still training, the probe runs on idle cores and may go on. After
+    that it may run until the whole diagnosis's budget is spent (`fit_multiple` plain fits
+    from the diagnosis's start), or for its own share from its own start, whichever is later,
+    and always for at least `MIN_SECONDS`.
+
+    Args:
+        evidence: The evidence the probe measures for.
+        probe: The probe's name (its share is looked up in `SHARES`).
+    """
+
+    def __init__(self, evidence: Evidence, probe: str) -> None:
+        self.evidence = evidence
+        self.probe = probe
+        self.started = time.perf_counter()
+
+    def deadline(self) -> float | None:
+        """`time.perf_counter()` value after which the probe should stop (None: no limit yet)."""
+        fit = plain_fit_seconds(self.evidence)
+        if fit is None:
+            return None
+        own = self.started + max(MIN_SECONDS, share_fits(self.evidence.budget, self.probe) * fit)
+        whole = self.evidence.started + self.evidence.budget.fit_multiple * fit
+        return max(own, whole)
+
+    def expired(self) -> bool:
+        """Whether the probe has spent what it may."""
+        deadline = self.deadline()
+        return deadline is not None and time.perf_counter() > deadline
+
+    def elapsed(self) -> float:
+        """Seconds since the probe started."""
+        return time.perf_counter() - self.started
+
+
+def cpu_threads() -> int:
+    """Threads a CPU-only probe may use: the cores the training probes leave idle.
+
+    One when the model trains on the CPU too (more oversubscribes the cores beside
+    TensorFlow's thread pools, and OpenMP's spinning threads can then run 20 times slower);
+    all cores but two when a GPU trains the model.
+    """
+    try:
+        import tensorflow as tf
+
+        on_gpu = bool(tf.config.list_physical_devices("GPU"))
+    except ImportError:  # pragma: no cover - TensorFlow is a dependency
+        on_gpu = False
+    cores = os.cpu_count() or 1
+    return max(1, cores - 2) if on_gpu else 1

@@ -1,0 +1,100 @@
+"""The cost model: budgets in plain fits of the user's setup, and each probe's share."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import fitdoctor
+from fitdoctor.budget import BUDGETS, Budget, get_budget
+from fitdoctor.evidence import Evidence, cost
+from fitdoctor.evidence.learning_curve import LearningCurve, points_for
+
+from .conftest import dense_classifier
+
+
+def test_the_module_example_holds():
+    budget = get_budget("standard")
+    assert budget.fit_multiple == 1.5 and budget.seeds == 1
+    assert cost.spare_fits(budget) == pytest.approx(0.5)
+    assert cost.share_fits(budget, "learning_curve") == pytest.approx(0.25)
+
+
+def test_budgets_are_plain_fits_with_the_probe_runs_included():
+    assert {name: b.fit_multiple for name, b in BUDGETS.items()} == {
+        "quick": 1.2, "standard": 1.5, "thorough": 4.0}
+    assert cost.spare_fits(get_budget("thorough")) == pytest.approx(1.0)  # 3 probe seeds
+    training = ("lr_range", "learning_curve", "feature_relevance")
+    assert sum(cost.SHARES[name] for name in training) == pytest.approx(1.0)
+    assert cost.share_fits(get_budget("quick"), "no_such_probe") == 0.0
+
+
+def test_a_budget_below_its_probe_runs_is_refused():
+    with pytest.raises(ValueError, match=r"fit_multiple must be at least seeds.*fit_multiple=2"):
+        Budget("odd", seeds=3, lr_range_steps=10, learning_curve=False, max_audit_rows=100,
+               fit_multiple=2.0)
+
+
+def test_a_share_pays_for_a_fraction_of_the_fits_steps():
+    share = cost.Share("lr_range", "standard", fits=0.15, seconds=None)
+    assert share.steps(epochs=20, steps_per_epoch=45) == 135
+    assert share.describe() == "0.15 of a plain fit on the standard budget"
+
+
+def test_learning_curve_points_are_what_the_share_pays_for():
+    def points(fits):
+        return points_for(cost.Share("learning_curve", "x", fits, None))
+
+    assert points(0.25) == ((0.25,), ())
+    assert points(0.5) == ((0.5,), ())
+    assert points(0.8) == ((0.25, 0.5), ())
+    fractions, notes = points(0.1)
+    assert fractions == () and "25% of the rows" in notes[0] and "0.1 of a plain fit" in notes[0]
+    assert [points(cost.share_fits(get_budget(name), "learning_curve"))[0]
+            for name in ("standard", "thorough")] == [(0.25,), (0.5,)]
+
+
+def curve(sizes, val, higher=True, chance=None):
+    return LearningCurve("accuracy" if higher else "loss", higher, sizes, val, val, (), (),
+                         chance=chance)
+
+
+def test_learning_curve_gain_is_per_doubling_of_the_rows():
+    two_doublings = curve((100, 400), (0.50, 0.60))
+    assert two_doublings.gain_per_doubling == pytest.approx(0.05) and two_doublings.still_rising
+    flat = curve((200, 400), (0.600, 0.605))
+    assert flat.gain_per_doubling == pytest.approx(0.005) and not flat.still_rising
+    loss = curve((100, 400), (1.0, 0.81), higher=False)  # 10 % lower per doubling
+    assert loss.gain_per_doubling == pytest.approx(0.1) and loss.still_rising
+    assert curve((400,), (0.6,)).gain_per_doubling is None
+    assert curve((100, 400), (math.nan, 0.6)).gain_per_doubling is None
+
+
+def test_the_clock_has_no_deadline_until_the_probe_run_is_timed(digits):
+    (x, y), (xv, yv) = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:200], y[:200]),
+                                        (xv[:50], yv[:50]), {"epochs": 2})
+    evidence = Evidence(setup, get_budget("standard"), seed=0)
+    clock = cost.Clock(evidence, "baselines")
+    assert cost.plain_fit_seconds(evidence) is None and clock.deadline() is None
+    assert not clock.expired()
+    evidence.get("probe_run")
+    fit = cost.plain_fit_seconds(evidence)
+    assert fit == evidence.get("probe_run").fit_seconds[0] > 0
+    assert clock.deadline() >= clock.started + cost.MIN_SECONDS and not clock.expired()
+    assert cost.share(evidence, "baselines").seconds == pytest.approx(0.1 * fit)
+
+
+def test_cpu_probes_get_one_thread_beside_training_on_the_cpu():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU trains the model here")
+    assert cost.cpu_threads() == 1
+
+
+def test_a_curve_that_ends_at_chance_is_not_rising():
+    # a linear model on two circles: 225 rows land below chance, 900 rows reach it
+    assert not curve((225, 900), (0.333, 0.483), chance=0.5).still_rising
+    assert curve((225, 900), (0.333, 0.60), chance=0.5).still_rising
