@@ -18,9 +18,13 @@ do not edit by hand. Thresholds are keyword arguments of each check's constructo
 `fitdoctor.checks.registered_checks()["lr_too_high"](divergence_ratio=5.0)` changes one.
 
 Severities: `critical` and `warning` mean "this is hurting you"; `info` is a note. A healthy
-setup gets no `critical` or `warning` finding. Findings are ranked critical, warning, info;
-inside a severity causes come before symptoms, and a cause that explains a present symptom
-(`explains`) is lifted to that symptom's severity.
+setup gets no `critical` or `warning` finding.
+
+Ranking (`fitdoctor.findings.rank_findings`, the one place that decides rank 1): causes above
+symptoms, always. A finding listed in another present problem's `explains` ranks below that
+finding and carries `explained_by` with its id. A cause weighs as much as the worst finding it
+explains, directly or through others. Among findings nothing explains: critical, warning, info;
+then causes before symptoms; then the check's `rank`.
 
 `check_failed` (info) stands in for any check that could not run, with the reason.
 """
@@ -47,7 +51,8 @@ def render() -> str:
 
 def _render_check(cls) -> str:
     lines = [f"### `{cls.id}`\n", inspect.cleandoc(cls.description), ""]
-    lines.append(f"- role: {cls.role.value}; applies to: {', '.join(cls.tasks)}")
+    lines.append(f"- role: {cls.role.value}; rank: {cls.rank}; "
+                 f"applies to: {', '.join(cls.tasks)}")
     if cls.requires:
         lines.append(f"- evidence: {', '.join(f'`{r}`' for r in cls.requires)}")
     if cls.explains:

@@ -24,10 +24,12 @@ class Check:
         description: One paragraph: what it detects and its rule (goes into docs/findings.md).
         category: `"data"`, `"model"` or `"training"`.
         role: `Role.CAUSE` or `Role.SYMPTOM`.
-        requires: Names of the probes it reads (informational; used to skip by budget).
+        requires: Names of every probe `run` asks `Evidence` for (the catalogue lists them;
+            the conformance suite checks them against the calls a run makes).
         tasks: Task kinds it applies to.
-        rank: Tie-breaker among findings of equal severity (lower first).
-        explains: Ids of symptom findings this cause accounts for.
+        rank: Tie-breaker among unexplained findings of equal severity and role (lower first).
+        explains: Ids of findings this one accounts for when both are present: they rank
+            below it and carry `explained_by` (see `fitdoctor.findings.rank_findings`).
     """
 
     id: ClassVar[str] = ""
