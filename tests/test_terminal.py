@@ -12,7 +12,7 @@ from rich.console import Console
 
 import fitdoctor
 from fitdoctor.findings import Finding, Report, Role
-from fitdoctor.report.summary import Headline, explained_by, headline, role_label
+from fitdoctor.report.summary import Headline, headline, role_label
 from fitdoctor.report.terminal import render_report
 from tests import html_samples
 
@@ -34,22 +34,28 @@ def test_findings_show_in_report_order_with_cause_and_explained_by_labels():
     assert positions == sorted(positions)
     assert "lr_too_high  [cause]" in text
     assert "nan_loss  [explained by lr_too_high]" in text
-    assert [role_label(f, report.findings) for f in report.findings] == [
+    assert [role_label(f) for f in report.findings] == [
         "cause", "explained by lr_too_high", "cause", "cause", "cause"]
 
 
 def test_a_symptom_whose_explainer_is_absent_is_labelled_a_cause():
     symptom = Finding("nan_loss", "critical", "loss became NaN", role=Role.SYMPTOM)
     other = Finding("dead_relu", "warning", "dead units", explains=("vanishing_gradients",))
-    assert explained_by(symptom, [symptom, other]) == ()
-    assert role_label(symptom, [symptom, other]) == "cause"
+    report = Report(findings=(symptom, other))
+    assert [role_label(f) for f in report.findings] == ["cause", "cause"]
+    assert "[explained by" not in _text(report)
 
 
-def test_two_explainers_are_both_named():
+def test_two_explainers_are_both_named_and_rank_above_what_they_explain():
     symptom = Finding("nan_loss", "critical", "loss became NaN", role=Role.SYMPTOM)
-    causes = [Finding("lr_too_high", "critical", "lr", explains=("nan_loss",)),
-              Finding("missing_values", "critical", "NaN inputs", explains=("nan_loss",))]
-    assert role_label(symptom, [*causes, symptom]) == "explained by lr_too_high, missing_values"
+    causes = (Finding("lr_too_high", "critical", "lr", explains=("nan_loss",)),
+              Finding("missing_values", "critical", "NaN inputs", explains=("nan_loss",)))
+    report = Report(findings=(symptom, *causes))
+    assert report.ids()[-1] == "nan_loss"
+    label = role_label(report.get("nan_loss"))
+    assert label.startswith("explained by ") and set(label[13:].split(", ")) == {
+        "lr_too_high", "missing_values"}
+    assert f"nan_loss  [{label}]" in _text(report, width=120)
 
 
 def test_a_long_title_wraps_in_a_narrow_terminal_instead_of_being_cut():

@@ -7,7 +7,7 @@ terminal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from fitdoctor.findings import Finding, Report
@@ -48,10 +48,10 @@ def plots_for(finding: Finding) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _finding(finding: Finding, position: int, findings: Sequence[Finding],
-             plots: Mapping[str, plotting.Plot], placed: dict[str, int]) -> str:
+def _finding(finding: Finding, position: int, plots: Mapping[str, plotting.Plot],
+             placed: dict[str, int]) -> str:
     sev = finding.severity.value
-    label = role_label(finding, findings)
+    label = role_label(finding)
     tags = [finding.category]
     if finding.explains:
         tags.append("explains " + ", ".join(finding.explains))
@@ -123,8 +123,7 @@ def report_body(report: Report) -> str:
     placed: dict[str, int] = {}
     if report.findings:
         parts.append("<h2>Findings: causes first, each symptom below what explains it</h2>")
-        parts += [_finding(f, i, report.findings, plots, placed)
-                  for i, f in enumerate(report.findings, 1)]
+        parts += [_finding(f, i, plots, placed) for i, f in enumerate(report.findings, 1)]
     rest = [p for k, p in plots.items() if k not in placed]
     if rest:
         parts.append("<h2>Measurements</h2>")

@@ -22,26 +22,14 @@ _ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical
                   "binary_accuracy")
 
 
-def explained_by(finding: Finding, findings: Sequence[Finding]) -> tuple[str, ...]:
-    """Ids of the present findings that explain `finding` (empty for a root cause).
+def role_label(finding: Finding) -> str:
+    """`"cause"`, or `"explained by <id>"` naming the present findings that explain it.
 
-    Uses the finding's own `explained_by` when it has one, else reads the other findings'
-    `explains`.
+    Reads `Finding.explained_by`, which `rank_findings` sets when a `Report` is built.
     """
-    own = getattr(finding, "explained_by", None)
-    if isinstance(own, str):
-        own = (own,)
-    if own:
-        return tuple(own)
-    ids = (other.id for other in findings
-           if other is not finding and other.id != finding.id and finding.id in other.explains)
-    return tuple(dict.fromkeys(ids))
-
-
-def role_label(finding: Finding, findings: Sequence[Finding]) -> str:
-    """`"cause"`, or `"explained by <id>"` naming the present findings that explain it."""
-    explainers = explained_by(finding, findings)
-    return "explained by " + ", ".join(explainers) if explainers else "cause"
+    if finding.explained_by:
+        return "explained by " + ", ".join(finding.explained_by)
+    return "cause"
 
 
 def _floats(values: Any) -> list[float]:

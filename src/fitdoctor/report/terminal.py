@@ -7,7 +7,6 @@ are part of the panel's body, so a long title wraps instead of being cut at the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -23,18 +22,10 @@ from fitdoctor.report.values import format_value
 _STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
 
 
-def render_finding(finding: Finding, position: int,
-                   findings: Sequence[Finding] = ()) -> Panel:
-    """One finding as a panel: severity, id and role label, title, evidence, advice and code.
-
-    Args:
-        finding: The finding to show.
-        position: Its place in the report, from 1.
-        findings: Every finding of the report, to name what explains this one. Defaults to ()
-            (labelled a cause).
-    """
+def render_finding(finding: Finding, position: int) -> Panel:
+    """One finding as a panel: severity, id and role label, title, evidence, advice and code."""
     style = _STYLE[finding.severity.value]
-    label = role_label(finding, findings)
+    label = role_label(finding)
     head = Text.assemble(
         (f"{position}. ", "bold"), (f"{finding.severity.value.upper()} ", style),
         (finding.id, "bold"), "  ",
@@ -76,4 +67,4 @@ def render_report(
         )
     shown = [f for f in report.findings if show_info or f.is_problem]
     for i, finding in enumerate(shown, 1):
-        console.print(render_finding(finding, i, report.findings))
+        console.print(render_finding(finding, i))
