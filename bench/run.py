@@ -7,6 +7,9 @@ Every `bench/cases/*.py` is an ordinary fitdoctor setup file (`load_data()`, `bu
   of them is among the top 3 problem (critical or warning) findings. `EXPECTED = []` marks a
   healthy setup: any problem finding there is a false alarm.
 - `TWIN = "healthy_case.py"` (faulty cases only): the healthy setup the fault was injected into.
+- `NUMPY_TWIN = "case.py"` (optional, for cases that feed `fit` a stream, several inputs, a
+  script or a model instance): the same setup as plain arrays. Its first finding must be the
+  case's first finding (`same_first` in the table).
 
 For each case the runner times one plain fit (a fresh model from `build_model()` under the same
 seed, the user's `FIT`, the validation data, `verbose=0`) and then one `fitdoctor.diagnose` at
@@ -62,12 +65,14 @@ class Case:
         path: The setup file.
         expected: Ids of the injected fault; empty for a healthy setup.
         twin: File name of the healthy twin (faulty cases), else None.
+        numpy_twin: File name of the same setup fed as arrays, else None.
     """
 
     name: str
     path: Path
     expected: tuple[str, ...]
     twin: str | None
+    numpy_twin: str | None = None
 
     @property
     def healthy(self) -> bool:
@@ -85,7 +90,7 @@ def read_declarations(path: Path) -> dict[str, Any]:
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
-            if isinstance(target, ast.Name) and target.id in ("EXPECTED", "TWIN"):
+            if isinstance(target, ast.Name) and target.id in ("EXPECTED", "TWIN", "NUMPY_TWIN"):
                 try:
                     found[target.id] = ast.literal_eval(node.value)
                 except ValueError:
@@ -99,7 +104,11 @@ def read_declarations(path: Path) -> dict[str, Any]:
     twin = found.get("TWIN")
     if twin is not None and not isinstance(twin, str):
         raise ValueError(f"{path.name}: TWIN must be a file name. Received: TWIN={twin!r}")
-    return {"EXPECTED": expected, "TWIN": twin}
+    numpy_twin = found.get("NUMPY_TWIN")
+    if numpy_twin is not None and not isinstance(numpy_twin, str):
+        raise ValueError(f"{path.name}: NUMPY_TWIN must be a file name. "
+                         f"Received: NUMPY_TWIN={numpy_twin!r}")
+    return {"EXPECTED": expected, "TWIN": twin, "NUMPY_TWIN": numpy_twin}
 
 
 def discover(only: list[str] | None = None, cases_dir: Path = CASES_DIR) -> list[Case]:
@@ -116,7 +125,8 @@ def discover(only: list[str] | None = None, cases_dir: Path = CASES_DIR) -> list
         if only and not any(part in path.stem for part in only):
             continue
         declared = read_declarations(path)
-        cases.append(Case(path.stem, path, tuple(declared["EXPECTED"]), declared["TWIN"]))
+        cases.append(Case(path.stem, path, tuple(declared["EXPECTED"]), declared["TWIN"],
+                          declared["NUMPY_TWIN"]))
     return cases
 
 
@@ -135,17 +145,11 @@ def warm_up() -> None:
 
 
 def plain_fit(setup: Any, seed: int) -> tuple[float, dict[str, float]]:
-    """Time one fit of a fresh model as the user runs it. Returns (seconds, last-epoch logs)."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    model = setup.build_model()
-    start = time.perf_counter()
-    history = model.fit(setup.x_train, setup.y_train, validation_data=(setup.x_val, setup.y_val),
-                        verbose=0, **setup.fit_kwargs())
-    seconds = time.perf_counter() - start
-    final = {k: float(v[-1]) for k, v in history.history.items() if v}
-    return seconds, final
+    """Time one fit of a fresh model as the user runs it (their data as they feed it, through
+    `Setup.train`). Returns (seconds, last-epoch logs)."""
+    run = setup.train(seed)
+    final = {k: float(v[-1]) for k, v in run.history.items() if v}
+    return run.seconds, final
 
 
 def run_case(case: Case, *, budget: str, seed: int, reports_dir: Path | None) -> dict[str, Any]:
@@ -156,7 +160,8 @@ def run_case(case: Case, *, budget: str, seed: int, reports_dir: Path | None) ->
         "case": case.name, "expected": list(case.expected), "twin": case.twin,
         "healthy": case.healthy, "top3": [], "problems": [], "found": None,
         "false_alarms": [], "check_failed": [], "plain_fit_s": None, "diagnose_s": None,
-        "ratio": None, "plain_fit_final": {}, "error": None,
+        "ratio": None, "plain_fit_final": {}, "error": None, "first": None, "hit1": None,
+        "numpy_twin": case.numpy_twin, "twin_first": None, "same_first": None,
     }
     try:
         setup = fitdoctor.load_setup(case.path, seed=seed)
@@ -183,6 +188,17 @@ def run_case(case: Case, *, budget: str, seed: int, reports_dir: Path | None) ->
         row["false_alarms"] = problems
     else:
         row["found"] = any(e in row["top3"] for e in case.expected)
+        row["first"] = problems[0] if problems else None
+        row["hit1"] = row["first"] in case.expected
+    if case.numpy_twin:
+        try:
+            twin = fitdoctor.load_setup(case.path.parent / case.numpy_twin, seed=seed)
+            twin_ids = fitdoctor.diagnose(setup=twin, budget=budget, seed=seed).ids()
+            row["twin_first"] = twin_ids[0] if twin_ids else None
+            row["same_first"] = row["twin_first"] == (problems[0] if problems else None)
+        except Exception as exc:
+            row["twin_first"] = f"error: {type(exc).__name__}: {exc}"
+            row["same_first"] = False
     row["ratio"] = row["diagnose_s"] / row["plain_fit_s"] if row["plain_fit_s"] else None
     row["timings"] = dict(report.timings)
     if reports_dir is not None:
@@ -222,6 +238,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "faults": len(faulty),
         "faults_found": sum(1 for r in faulty if r["found"]),
+        "faults_first": sum(1 for r in faulty if r["hit1"]),
+        "numpy_twins": sum(1 for r in rows if r.get("numpy_twin")),
+        "numpy_twins_same_first": sum(1 for r in rows if r.get("same_first")),
         "healthy": len(healthy),
         "healthy_with_false_alarms": sum(1 for r in healthy if r["false_alarms"]),
         "false_alarm_findings": sum(len(r["false_alarms"]) for r in healthy),
@@ -240,9 +259,9 @@ def render_markdown(rows: list[dict[str, Any]], summary: dict[str, Any], meta: d
         f"TensorFlow {meta['tensorflow']}, Keras {meta['keras']}; "
         f"load average {meta['load_before']} before, {meta['load_after']} after.",
         "",
-        "| case | expected | top 3 problem findings | found | false alarms "
-        "| plain fit s | diagnose s | diagnose / fit |",
-        "|---|---|---|---|---|---:|---:|---:|",
+        "| case | expected | top 3 problem findings | found | first | false alarms "
+        "| NumPy twin first | plain fit s | diagnose s | diagnose / fit |",
+        "|---|---|---|---|---|---|---|---:|---:|---:|",
     ]
     for r in rows:
         if r["error"]:
@@ -254,14 +273,22 @@ def render_markdown(rows: list[dict[str, Any]], summary: dict[str, Any], meta: d
         alarms = _fmt_ids(r["false_alarms"]) if r["healthy"] else "n/a"
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.1f}x"
         expected = _fmt_ids(r["expected"]) if r["expected"] else "healthy"
-        lines.append(f"| {r['case']} | {expected} | {top3} | {found} | {alarms} "
-                     f"| {_fmt_s(r['plain_fit_s'])} | {_fmt_s(r['diagnose_s'])} | {ratio} |")
+        first = "—" if r["healthy"] or r["error"] else ("yes" if r.get("hit1") else "no")
+        same = "same" if r.get("same_first") else "differs"
+        twin = ("—" if not r.get("numpy_twin")
+                else f"{_fmt_ids([str(r.get('twin_first'))])} ({same})")
+        lines.append(f"| {r['case']} | {expected} | {top3} | {found} | {first} | {alarms} "
+                     f"| {twin} | {_fmt_s(r['plain_fit_s'])} | {_fmt_s(r['diagnose_s'])} "
+                     f"| {ratio} |")
     s = summary
     ratio_text = ("—" if s["ratio_median"] is None
                   else f"median {s['ratio_median']:.1f}x, max {s['ratio_max']:.1f}x")
     lines += [
         "",
-        f"- Faults found in the top {TOP_K}: **{s['faults_found']}/{s['faults']}**",
+        f"- Faults found in the top {TOP_K} (hit@3): **{s['faults_found']}/{s['faults']}**; "
+        f"first (hit@1): **{s['faults_first']}/{s['faults']}**",
+        f"- Stream / script / instance cases whose NumPy twin gives the same first finding: "
+        f"**{s['numpy_twins_same_first']}/{s['numpy_twins']}**",
         f"- Healthy setups with a false alarm: **{s['healthy_with_false_alarms']}/{s['healthy']}** "
         f"({s['false_alarm_findings']} problem findings in all)",
         f"- Diagnose time / plain fit time: {ratio_text}",

@@ -64,6 +64,23 @@ def test_faulty_case_names_an_existing_healthy_twin(case):
     assert fitdoctor.load_setup(path, seed=0).n_train >= 100
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c.numpy_twin], ids=lambda c: c.name)
+def test_an_input_style_case_names_a_numpy_twin_with_the_same_fault(case):
+    path = BENCH / "cases" / case.numpy_twin
+    assert path.exists(), f"{case.name}: no NUMPY_TWIN {case.numpy_twin!r}"
+    twin = runner.read_declarations(path)
+    assert set(twin["EXPECTED"]) & set(case.expected), f"{case.name}: twin's fault differs"
+    setup = fitdoctor.load_setup(path, seed=0)
+    assert setup.feed is None  # the twin is plain arrays
+
+
+def test_the_input_styles_users_write_each_have_a_case():
+    styles = {c.name for c in CASES if c.numpy_twin}
+    for style in ("tfdata", "pydataset", "generator", "dict_two_inputs", "subclassed",
+                  "script", "image_dataset", "imagedatagenerator"):
+        assert any(style in name for name in styles), style
+
+
 def test_declarations_must_be_literals(tmp_path):
     missing = tmp_path / "no_expected.py"
     missing.write_text("TWIN = 'x.py'\n")
