@@ -325,3 +325,15 @@ def test_a_real_mismatch_is_still_reported(tmp_path):
     setup = setup_from_table(path, "species", model_path=model, fit={"epochs": 1})
     assert [f.id for f in LossOutputMismatch().run(Evidence(setup, get_budget("quick")))] == [
         "loss_output_mismatch"]
+
+
+def test_markers_in_a_parquet_file_are_read_as_missing(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="fitdoctor")
+    frame = pd.DataFrame({"age": ["39", " ?", "41", "NA"] * 10, "job": ["a", "b", "?", "a"] * 10})
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    read = read_table(path)
+    assert pd.api.types.is_numeric_dtype(read["age"]) and read["age"].isna().sum() == 20
+    assert read["job"].isna().sum() == 10
+    assert any("read '?' as missing in 2 column(s): age (10), job (10)" in m
+               for m in warnings_of(caplog))
