@@ -11,7 +11,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from fitdoctor.cli.app import DEBUG_HELP, app, console, err_console, user_errors, write_json
+from fitdoctor.cli.app import (
+    DEBUG_HELP,
+    TIMEOUT_HELP,
+    app,
+    console,
+    err_console,
+    load_time_limit,
+    user_errors,
+    write_json,
+)
 
 
 def _fmt(value) -> str:
@@ -127,6 +136,7 @@ def tune(
     seed: Annotated[int, typer.Option(help="Seed for samplers and trial models.")] = 0,
     quiet: Annotated[bool, typer.Option(
         "--quiet", help="No progress bar or per-trial lines; only the result.")] = False,
+    load_timeout: Annotated[float | None, typer.Option(help=TIMEOUT_HELP)] = None,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     """Search learning rate, batch size, regularization (or your SEARCH_SPACE) with Optuna."""
@@ -139,6 +149,8 @@ def tune(
     # Failed trials are shown by the per-trial lines; --debug adds Optuna's tracebacks.
     optuna.logging.set_verbosity(optuna.logging.WARNING if debug else optuna.logging.ERROR)
     with user_errors(debug):
+        with load_time_limit(load_timeout, setup_file, option="--load-timeout"):
+            setup = fitdoctor.load_setup(setup_file, seed=seed)
         try:
             with interrupt_once(), Progress(err_console, quiet=quiet,
                                             lines_when_piped=True) as bar:
@@ -152,7 +164,7 @@ def tune(
                     bar.update(completed=event.done, time_left=event.time_left, current="")
 
                 result = fitdoctor.tune(
-                    setup_file, strategy=strategy, trials=trials, timeout=timeout, workers=workers,
+                    setup, strategy=strategy, trials=trials, timeout=timeout, workers=workers,
                     storage=storage, study=study, pruner=pruner, seed=seed, out=out,
                     progress=show,
                 )
