@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -599,12 +600,13 @@ def tune(
             _interrupt_subworkers(procs)
             fail_trials_of_this_process(optuna_study)
             fail_orphaned_trials(optuna_study)
-            trials_now = optuna_study.get_trials(deepcopy=False)
-            failed = [t.number for t in trials_now if t.number not in reporter.before
-                      and t.state is optuna.trial.TrialState.FAIL
+            host = socket.gethostname()
+            ours = {worker_tag(), *(f"{host}:{proc.pid}" for proc, _, _ in procs)}
+            mine = [t for t in optuna_study.get_trials(deepcopy=False, states=FINISHED)
+                    if t.number not in reporter.before and t.user_attrs.get(WORKER_ATTR) in ours]
+            failed = [t.number for t in mine if t.state is optuna.trial.TrialState.FAIL
                       and t.user_attrs.get("error") in (INTERRUPTED, None)]
-            finished = sum(t.state in FINISHED for t in trials_now
-                           if t.number not in reporter.before) - len(failed)
+            finished = len(mine) - len(failed)
             raise TuneInterrupted(name, url, failed, finished, max(trials - finished, 0)) from None
         finally:
             for _, log, _ in procs:
