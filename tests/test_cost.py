@@ -25,7 +25,7 @@ def test_budgets_are_plain_fits_with_the_probe_runs_included():
     assert {name: b.fit_multiple for name, b in BUDGETS.items()} == {
         "quick": 1.2, "standard": 1.5, "thorough": 4.0}
     assert cost.spare_fits(get_budget("thorough")) == pytest.approx(1.0)  # 3 probe seeds
-    training = ("lr_range", "learning_curve", "feature_relevance")
+    training = ("lr_range", "learning_curve")
     assert sum(cost.SHARES[name] for name in training) == pytest.approx(1.0)
     assert cost.share_fits(get_budget("quick"), "no_such_probe") == 0.0
 

@@ -95,10 +95,7 @@ def start_beside_training(evidence: Evidence, checks: list[Check]) -> threading.
     the probe run starts in this thread. Returns the thread to join, or None when nothing
     trains or nothing runs beside it.
     """
-    applying = [check for check in checks if check.applies(evidence)]
-    needed = {name for check in applying for name in check.requires}
-    if any(not check.requires for check in applying):  # reads what it does not declare
-        needed.update(BESIDE_TRAINING)
+    needed = {name for check in checks if check.applies(evidence) for name in check.requires}
     names = [name for name in BESIDE_TRAINING if name in needed]
     if not names or "probe_run" not in needed:
         return None

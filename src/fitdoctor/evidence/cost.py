@@ -5,15 +5,16 @@ in the user's units: `Budget.fit_multiple` is what the whole diagnosis may cost,
 fits, the probe runs included (`quick` 1.2, `standard` 1.5, `thorough` 4). What is left after
 the probe runs, the *spare* fits, is shared among the other probes by `SHARES`:
 
-- Probes that train (the range test, the learning curve, feature ablations) run one after
-  another, so their shares add up to at most the spare fits. They turn their share into work
-  without reading a clock (range-test steps, learning-curve points), so their results depend
-  on the seed only, never on how busy the machine is.
-- Probes that only use the CPU (`BESIDE_TRAINING`: baselines and the data audit) start when
-  the diagnosis starts, in a background thread, on the cores training leaves idle. They work on
-  bounded samples and may run until the diagnosis as a whole has spent its budget, or for their
-  own share after that, and always for at least `MIN_SECONDS`. A probe that stops early says
-  what it skipped in its measurements.
+- Probes that train (the range test, the learning curve) run one after another, so their
+  shares add up to the spare fits. They turn their share into work without reading a clock
+  (range-test steps, learning-curve points), so their results depend on the seed only, never
+  on how busy the machine is.
+- Probes that only use the CPU (`BESIDE_TRAINING`: baselines, feature relevance with its
+  ablations of the fast baseline, the data audit) start when the diagnosis starts, in a
+  background thread, on the cores training leaves idle. They work on bounded samples and may
+  run until the diagnosis as a whole has spent its budget, or for their own share after that,
+  and always for at least `MIN_SECONDS`. A probe that stops early says what it skipped in its
+  measurements.
 
 Example (`tests/test_cost.py` runs it):
 
@@ -34,18 +35,21 @@ from fitdoctor.evidence.base import Evidence
 #: Fraction of the spare fits each probe may spend. The training probes' fractions add up to 1.
 SHARES: dict[str, float] = {
     # training probes, one after another
-    "lr_range": 0.45,  # 0.225 of a fit on standard: 200 steps of a 900-step fit
+    "lr_range": 0.50,  # 0.25 of a fit on standard: 200 steps of an 800-step fit
     "learning_curve": 0.50,  # a point on 25 % of the rows on standard, 50 % on thorough
-    "feature_relevance": 0.05,
     # CPU-only probes, beside training
     "baselines": 0.20,
+    "feature_relevance": 0.10,
     "oof_probs": 0.10,
+    "row_effects": 0.05,
     "neighbours": 0.05,
     "data_shift": 0.05,
     "data_stats": 0.05,
 }
-#: Probes that never train and only read the data: they run beside the training probes.
-BESIDE_TRAINING = ("data_stats", "baselines", "oof_probs", "neighbours", "data_shift")
+#: Probes that never train (scikit-learn and NumPy on the data): they run beside the training
+#: probes, in this order.
+BESIDE_TRAINING = ("data_stats", "baselines", "feature_relevance", "oof_probs", "neighbours",
+                   "row_effects", "data_shift")
 #: A CPU-only probe may always run this long: below it a time cap would make results depend on
 #: the machine's load for setups whose whole fit takes a few seconds.
 MIN_SECONDS = 10.0

@@ -9,7 +9,7 @@ suggested rate is where the smoothed loss falls fastest against log(lr), looked 
 before the loss minimum (fastai's "steep" point);
 `min_loss_lr` (where the smoothed loss is lowest) is kept too, and `min_loss_lr / 10` is
 Smith's rule of thumb. The test runs the optimizer steps its share of the budget pays for
-(`fitdoctor.evidence.cost`: 0.45 of the spare fits, e.g. 0.225 of the steps of one plain
+(`fitdoctor.evidence.cost`: half the spare fits, e.g. a quarter of the steps of one plain
 `fit` on the standard budget), never more than the budget's `lr_range_steps` and never fewer
 than `MIN_STEPS`; when `MIN_STEPS` is above its share, its measurements say so.
 """
