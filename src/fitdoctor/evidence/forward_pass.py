@@ -44,8 +44,9 @@ class ForwardPass:
 
     Args:
         preprocessing: Class names of the leading layers the sample went through before the
-            first trainable layer, in order; empty when there are none, or when the model is
-            subclassed or branches there, so that the inputs are measured as given.
+            first trainable layer, in order; empty when there are none, when the model is
+            subclassed or branches there (the inputs are then measured as given), and for
+            several inputs or text (the checks' table is already what they become).
         feature_names: One name per flattened value the first trainable layer receives (the
             data's names when the preprocessing keeps the number of values).
         image: Whether the data are images.
@@ -154,13 +155,15 @@ def forward_pass(evidence: Evidence) -> ForwardPass:
     setup = evidence.setup
     keras.utils.set_random_seed(evidence.seed)
     model = setup.build_model()
-    if not model.built:
-        model.build((None, *setup.x_train.shape[1:]))
+    if not model.built or not getattr(model, "outputs", None):
+        model(setup.model_rows(np.arange(min(2, setup.n_train)))[0], training=False)
     rows = sample_rows(setup.n_train, audit_limit(setup, evidence.budget.max_audit_rows),
                        evidence.seed)
     raw = np.asarray(setup.x_train[rows])
     flat_raw = raw.reshape(len(raw), -1).astype("float64")
-    layers = leading_preprocessing(model)
+    # dicts, lists and strings: the checks' table is already what the model's inputs become
+    as_fed = setup.feed is None or setup.feed.kind != "inputs"
+    layers = leading_preprocessing(model) if as_fed else []
     if layers:
         seen = _through(layers, raw)
         unchanged = seen.shape == flat_raw.shape and bool(
@@ -178,8 +181,9 @@ def forward_pass(evidence: Evidence) -> ForwardPass:
         names = tuple(f"x[{i}]" for i in range(seen.shape[1]))
     mean = std = math.nan
     if setup.task.kind == "regression":
-        predictions = np.asarray(model.predict(raw[:_PREDICTION_ROWS], batch_size=256,
-                                               verbose=0), dtype="float64")
+        inputs = setup.model_rows(rows[:_PREDICTION_ROWS])[0]
+        predictions = np.asarray(model.predict(inputs, batch_size=256, verbose=0),
+                                 dtype="float64")
         finite = predictions[np.isfinite(predictions)]
         if finite.size:
             mean, std = float(finite.mean()), float(finite.std())
