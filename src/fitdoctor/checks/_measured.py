@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from fitdoctor.evidence import Evidence, EvidenceUnavailable
 from fitdoctor.evidence.fast_baseline import paired_difference
 
@@ -35,8 +37,9 @@ def measured_gain(evidence: Evidence, refit: str, min_gain_se: float, what: str
                        f"after {what}"}
     gain, se = paired_difference(refitted, effects.val_scores)
     facts.update({
-        "baseline_val_score": round(float(effects.val_scores.mean()), 4),
-        f"baseline_val_score_after_{what.replace(' ', '_')}": round(float(refitted.mean()), 4),
+        "baseline_val_score": round(float(np.nanmean(effects.val_scores)), 4),
+        f"baseline_val_score_after_{what.replace(' ', '_')}": round(float(np.nanmean(refitted)),
+                                                                     4),
         "measured_gain": round(gain, 4) if math.isfinite(gain) else None,
         "measured_gain_se": round(se, 4) if math.isfinite(se) else None,
     })

@@ -5,7 +5,8 @@ it measurably changes a score. The score comes from one small model, refitted wi
 without the rows or columns in question: logistic regression for classes, ridge regression
 for continuous targets, after median imputation and standardisation, on a bounded sample.
 It is not the user's network; it is cheap, deterministic and sees the same table the data
-audit sees (`table_view`: images as a coarse grid of intensities).
+audit sees (`table_view`: images as a coarse grid of intensities), on the rows its caller
+samples (at most 10,000 for `row_effects`).
 
 Per-row scores are higher-is-better: 1/0 for a correct/wrong class, minus the squared error
 (summed over outputs) for regression. Two models scored on the same rows are compared by
@@ -21,9 +22,6 @@ import numpy as np
 from fitdoctor.evidence.base import EvidenceSkipped, EvidenceUnavailable
 from fitdoctor.evidence.data_stats import class_ids, table_view
 from fitdoctor.setup import Setup
-
-#: Rows the baseline is fitted on at most.
-MAX_FIT_ROWS = 10_000
 
 
 def baseline_name(classification: bool) -> str:
