@@ -100,7 +100,8 @@ class MissingValues(Check):
     def run(self, evidence: Evidence) -> list[Finding]:
         stats = evidence.get("data_stats")
         nan = self._nan_facts(evidence, stats)
-        written = [s for s in stats.sentinels if self.is_missing(s)]
+        written = [] if evidence.setup.token_inputs else [  # token ids are not measurements
+            s for s in stats.sentinels if self.is_missing(s)]
         if nan is None and not written:
             return []
         facts: dict = {}

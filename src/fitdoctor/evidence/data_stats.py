@@ -260,7 +260,7 @@ class DataStats:
             over finite values only.
         missing_train, missing_val: Per-feature count of NaN or infinite values (full data).
         sentinels: Values that may be missing values written as numbers (`Sentinel`), found
-            on the training sample and counted on all rows; empty for images and token ids.
+            on the training sample and counted on all rows; empty for images.
         label_missing: NaN or infinite labels in training + validation data (full data).
         class_counts_train, class_counts_val: Rows per class id (classification only).
         exact_duplicates: Training rows that repeat an earlier training row (full data).
@@ -416,7 +416,7 @@ def data_stats(evidence: Evidence) -> DataStats:
         p99=ranges.p99,
         missing_train=_missing_counts(setup.x_train),
         missing_val=_missing_counts(setup.x_val),
-        sentinels=() if setup.token_inputs else _sentinels(setup, sample, names),
+        sentinels=_sentinels(setup, sample, names),
         label_missing=label_missing,
         class_counts_train=_class_counts(setup.y_train, setup),
         class_counts_val=_class_counts(setup.y_val, setup),
