@@ -40,6 +40,8 @@ MIN_MUTUAL_INFO = 0.01
 ABLATION_FOLDS, ABLATION_REPEATS = 5, 2
 #: The bisection keeps a prefix when its score drop is at most this many standard errors.
 BISECT_DROP_SE = 0.5
+#: Ablations measured at most (all candidates, then bisection steps): bounds the cost.
+MAX_ABLATIONS = 7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,7 +195,7 @@ class _Ablator:
         if tried[0].drop <= BISECT_DROP_SE * tried[0].drop_se:
             return tuple(tried)
         lo, hi = 0, len(order)
-        while hi - lo > 1:
+        while hi - lo > 1 and len(tried) < MAX_ABLATIONS:
             mid = (lo + hi) // 2
             tried.append(self.ablate(order[:mid]))
             if tried[-1].drop <= BISECT_DROP_SE * tried[-1].drop_se:
