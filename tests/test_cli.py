@@ -112,3 +112,21 @@ def test_native_stderr_is_written_back_when_the_block_fails(capfd):
         os.write(2, b"why the import failed\n")
         raise ImportError("broken")
     assert capfd.readouterr().err == "why the import failed\n"
+
+
+@pytest.mark.slow
+def test_a_training_script_gets_its_arguments_after_the_separator(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import argparse, sys\n"
+        "parser = argparse.ArgumentParser()\n"
+        "parser.add_argument('--rows', type=int, required=True)\n"
+        "args = parser.parse_args()\n"
+        "print('no fit here', args.rows)\n")
+    result = run_fitdoctor("diagnose", str(script), "--", "--rows", "5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert stderr_lines(result) == [
+        f"error: {script} never calls model.fit, and defines no load_data() and build_model(); "
+        "see the README's setup contract"]
+    missing_args = run_fitdoctor("diagnose", str(script), cwd=tmp_path)
+    assert missing_args.returncode == 2 and "exited (code 2)" in missing_args.stderr

@@ -95,6 +95,17 @@ def intercepting_fit(call_number: int = 1) -> Iterator[Interception]:
         keras.Model.fit = original
 
 
+@contextlib.contextmanager
+def script_argv(path: str | Path, args: Sequence[str]) -> Iterator[None]:
+    """`sys.argv` as `python path ARGS` sets it, inside the block."""
+    argv = sys.argv
+    sys.argv = [str(path), *args]
+    try:
+        yield
+    finally:
+        sys.argv = argv
+
+
 def capture_fit(path: str | Path, args: Sequence[str] = (), *, call_number: int = 1,
                 run_name: str = "__main__") -> FitCall:
     """Run the script at `path` until its `call_number`-th `fit` call, and return that call.
@@ -111,11 +122,10 @@ def capture_fit(path: str | Path, args: Sequence[str] = (), *, call_number: int 
     if call_number < 1:
         raise SetupError(f"--fit-call must be 1 or more. Received: {call_number}")
     path = Path(path)
-    argv, folder = sys.argv, str(path.resolve().parent)
-    sys.argv = [str(path), *args]
+    folder = str(path.resolve().parent)
     sys.path.insert(0, folder)
     try:
-        with intercepting_fit(call_number) as seen:
+        with script_argv(path, args), intercepting_fit(call_number) as seen:
             runpy.run_path(str(path), run_name=run_name)
     except SystemExit as exc:
         raise SetupError(f"{path}: the script exited (code {exc.code}) before calling "
@@ -126,7 +136,6 @@ def capture_fit(path: str | Path, args: Sequence[str] = (), *, call_number: int 
         raise SetupError(f"{path}: running the script raised {type(exc).__name__}: {exc}"
                          ) from exc
     finally:
-        sys.argv = argv
         if folder in sys.path:
             sys.path.remove(folder)
     if seen.call is not None:

@@ -823,7 +823,7 @@ def load_setup(path: str | Path, *, seed: int = 0, script_args: Sequence[str] = 
         script_args: The script's command-line arguments. Defaults to none.
         fit_call: Which `fit` call of a script to diagnose, from 1. Defaults to 1.
     """
-    from fitdoctor.script import capture_fit, intercepting_fit
+    from fitdoctor.script import capture_fit, intercepting_fit, script_argv
 
     path = Path(path)
     if not path.exists():
@@ -836,7 +836,8 @@ def load_setup(path: str | Path, *, seed: int = 0, script_args: Sequence[str] = 
         sys.path.insert(0, folder)
     namespace: dict[str, Any] = {}
     try:
-        with intercepting_fit(fit_call) as captured:  # a script may train at import
+        # a script may parse its arguments and train at import
+        with script_argv(path, script_args), intercepting_fit(fit_call) as captured:
             namespace = runpy.run_path(str(path), run_name="__fitdoctor_setup__")
     except SystemExit:  # a script that parses its arguments at import: run it with them
         pass

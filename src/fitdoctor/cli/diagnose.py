@@ -20,14 +20,18 @@ from fitdoctor.cli.app import (
     write_json,
 )
 
-_SETUP = "Setup file: load_data(), build_model(), FIT."
+SETUP_HELP = ("Setup file (load_data(), build_model(), FIT), or your own training script: its "
+          "first model.fit call is diagnosed; give its arguments after --.")
+FIT_CALL_HELP = "Which model.fit call of a training script to take, from 1."
+SCRIPT = {"allow_extra_args": True}  # `-- ARGS` after a training script go to the script
 _DATA_HELP = ("Training data instead of a setup file: a CSV/Parquet table (with --target) or a "
               "folder with one image sub-folder per class.")
 
 
 def load_cli_setup(setup_file: Path | None, data: Path | None, target: str | None,
                    val: Path | None, model: Path | None, image_size: int, epochs: int | None,
-                   seed: int, unsafe_model: bool = False):
+                   seed: int, unsafe_model: bool = False, script_args: tuple[str, ...] = (),
+                   fit_call: int = 1):
     """The setup the options describe: a setup file, a table with a target, or an image folder."""
     import fitdoctor
     from fitdoctor import loaders
@@ -38,7 +42,8 @@ def load_cli_setup(setup_file: Path | None, data: Path | None, target: str | Non
     if setup_file is not None:
         if model is not None:
             raise SetupError("--model is for --data; a setup file's build_model() is its model")
-        return fitdoctor.load_setup(setup_file, seed=seed)
+        return fitdoctor.load_setup(setup_file, seed=seed, script_args=script_args,
+                                    fit_call=fit_call)
     if image_size < 8:
         raise SetupError(f"--image-size must be at least 8. Received: {image_size}")
     if epochs is not None and epochs < 1:
@@ -58,9 +63,11 @@ def load_cli_setup(setup_file: Path | None, data: Path | None, target: str | Non
                                     seed=seed, safe_mode=not unsafe_model)
 
 
-@app.command()
+@app.command(context_settings=SCRIPT)
 def diagnose(
-    setup_file: Annotated[Path | None, typer.Argument(metavar="[SETUP.py]", help=_SETUP)] = None,
+    ctx: typer.Context,
+    setup_file: Annotated[Path | None, typer.Argument(
+        metavar="[SETUP.py]", help=SETUP_HELP)] = None,
     data: Annotated[Path | None, typer.Option("--data", help=_DATA_HELP)] = None,
     target: Annotated[str | None, typer.Option(help="Label column of a --data table.")] = None,
     val: Annotated[Path | None, typer.Option(help="Validation table or image folder.")] = None,
@@ -74,6 +81,7 @@ def diagnose(
     html_path: Annotated[Path | None, typer.Option("--html", help="Also write HTML here.")] = None,
     budget: Annotated[str, typer.Option(help="quick | standard | thorough")] = "standard",
     seed: Annotated[int, typer.Option(help="Seed for every probe run.")] = 0,
+    fit_call: Annotated[int, typer.Option("--fit-call", help=FIT_CALL_HELP)] = 1,
     timeout: Annotated[float | None, typer.Option(
         "--timeout", "--load-timeout", help=TIMEOUT_HELP)] = None,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
@@ -88,7 +96,7 @@ def diagnose(
     with user_errors(debug):
         with load_time_limit(timeout, setup_file), warnings_if_it_works():
             setup = load_cli_setup(setup_file, data, target, val, model, image_size, epochs,
-                                   seed, unsafe_model)
+                                   seed, unsafe_model, tuple(ctx.args), fit_call)
         report = fitdoctor.diagnose(setup=setup, budget=budget, seed=seed,
                                     progress=progress_printer())
         from fitdoctor.report.terminal import render_report

@@ -18,16 +18,17 @@ from fitdoctor.cli.app import (
     warnings_if_it_works,
     write_json,
 )
+from fitdoctor.cli.diagnose import FIT_CALL_HELP, SCRIPT, SETUP_HELP
 
 
 def _pct(value: float) -> str:
     return f"{value:.1%}" if isinstance(value, float) and value == value else "–"
 
 
-@app.command()
+@app.command(context_settings=SCRIPT)
 def fix(
-    setup_file: Annotated[Path, typer.Argument(
-        metavar="SETUP.py", help="Setup file: load_data(), build_model(), FIT.")],
+    ctx: typer.Context,
+    setup_file: Annotated[Path, typer.Argument(metavar="SETUP.py", help=SETUP_HELP)],
     out: Annotated[Path, typer.Option(
         "--out", help="Folder for model.keras, fix.md and fix.json (created).")],
     json_path: Annotated[Path | None, typer.Option(
@@ -40,6 +41,7 @@ def fix(
         help="First seed; each variant trains on seed, seed+1, ...")] = 0,
     timeout: Annotated[float | None, typer.Option(
         "--timeout", "--load-timeout", help=TIMEOUT_HELP)] = None,
+    fit_call: Annotated[int, typer.Option("--fit-call", help=FIT_CALL_HELP)] = 1,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     """Diagnose your setup, try the remedies for what hurts it, keep those that beat noise."""
@@ -47,7 +49,8 @@ def fix(
 
     with user_errors(debug):
         with load_time_limit(timeout, setup_file), warnings_if_it_works():
-            setup = fitdoctor.load_setup(setup_file, seed=seed)
+            setup = fitdoctor.load_setup(setup_file, seed=seed, script_args=tuple(ctx.args),
+                                         fit_call=fit_call)
 
         def show(message: str) -> None:
             err_console.print(f"[dim]· {message}…[/]")
