@@ -9,10 +9,11 @@ import numpy as np
 
 from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import probe_model
+from fitdoctor.keras_vocab import RESIZABLE_LAYERS
 from fitdoctor.setup import Setup
 
 #: Layers whose units/filters, activation, initializer and regularizers remedies may change.
-WEIGHTED = ("Dense", "Conv1D", "Conv2D", "Conv3D")
+WEIGHTED = RESIZABLE_LAYERS
 
 
 def is_weighted(layer: Any) -> bool:

@@ -9,6 +9,7 @@ import keras
 from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import edited_builder
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
+from fitdoctor.keras_vocab import is_photo_batch
 from fitdoctor.setup import Setup
 
 
@@ -34,7 +35,7 @@ class ImageAugmentation(Remedy):
     stage = 2
 
     def applies(self, setup: Setup, finding: Finding) -> bool:
-        return setup.x_train.ndim == 4 and setup.x_train.shape[-1] in (1, 3, 4)
+        return is_photo_batch(setup.x_train, min_side=1)
 
     def apply(self, setup: Setup, finding: Finding, strength: Any = 0.1) -> Setup:
         strength = float(strength)

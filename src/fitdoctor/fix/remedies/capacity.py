@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fitdoctor.fix.model_edit import edited_builder
+from fitdoctor.keras_vocab import RESIZABLE_LAYERS
 from fitdoctor.setup import Setup
 
 
@@ -15,7 +16,7 @@ def scaled_setup(setup: Setup, factor: float) -> Setup:
         if is_output:
             return None
         for key in ("units", "filters"):
-            if key in config and type(layer).__name__ in ("Dense", "Conv1D", "Conv2D", "Conv3D"):
+            if key in config and type(layer).__name__ in RESIZABLE_LAYERS:
                 config[key] = max(4, int(round(config[key] * factor)))
                 return type(layer).from_config(config)
         return None

@@ -18,16 +18,11 @@ import keras
 from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import NotEditable, probe_model
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
+from fitdoctor.keras_vocab import CONV_LAYERS, is_photo_batch
 from fitdoctor.setup import Setup
 
 #: Filters of the two convolution blocks put in front.
 FILTERS = (32, 64)
-_CONV = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D")
-
-
-def _is_image(setup: Setup) -> bool:
-    shape = setup.x_train.shape
-    return len(shape) == 4 and shape[-1] in (1, 3, 4) and min(shape[1:3]) >= 8
 
 
 def conv_blocks() -> list[Any]:
@@ -69,11 +64,11 @@ class Convolutions(Remedy):
     stage = 1
 
     def applies(self, setup: Setup, finding: Finding) -> bool:
-        if not _is_image(setup):
+        if not is_photo_batch(setup.x_train):
             return False
         model = probe_model(setup)
         return (type(model).__name__ == "Sequential"
-                and not any(type(la).__name__ in _CONV for la in model.layers))
+                and not any(type(la).__name__ in CONV_LAYERS for la in model.layers))
 
     def apply(self, setup: Setup, finding: Finding, strength: Any = None) -> Setup:
         return setup.replace(build_model=with_convolutions(setup.build_model))

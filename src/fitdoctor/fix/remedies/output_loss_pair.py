@@ -11,10 +11,8 @@ from fitdoctor.findings import Finding
 from fitdoctor.fix.model_edit import edited_builder, probe_model
 from fitdoctor.fix.remedies.activation import output_activation
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
-from fitdoctor.keras_vocab import loss_name
+from fitdoctor.keras_vocab import is_regression_loss, loss_name
 from fitdoctor.setup import Setup
-
-_REGRESSION = ("mean_squared_error", "mse", "mean_absolute_error", "mae", "huber", "log_cosh")
 
 
 def _units(setup: Setup) -> int:
@@ -26,7 +24,7 @@ def matching_pair(setup: Setup) -> tuple[str, str]:
     task = setup.task
     if task.kind == "regression":
         current = loss_name(probe_model(setup).loss)
-        return "linear", current if current in _REGRESSION else "mean_squared_error"
+        return "linear", current if is_regression_loss(current) else "mean_squared_error"
     if task.kind == "multilabel" or (task.kind == "binary" and _units(setup) == 1):
         return "sigmoid", "binary_crossentropy"
     if task.label_encoding == "onehot":
