@@ -56,7 +56,7 @@ def test_a_setup_file_loads_with_its_own_path_as_file(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("x = 1\n", "does not define load_data() and build_model()"),
+        ("x = 1\n", "never calls model.fit, and defines no load_data() and build_model()"),
         ("def load_data():\n    return 1\ndef build_model():\n    pass\n",
          "must return ((x_train, y_train), (x_val, y_val))"),
         ("def load_data(:\n", "syntax error"),

@@ -350,6 +350,8 @@ class Setup:
             raise Untrainable(self.loss_error)
         keras.utils.set_random_seed(seed)
         model = (build or self.build_model)()
+        if not model.built:  # a subclassed model: build it so callbacks see its weights
+            model(self.model_rows(slice(0, 2))[0], training=False)
         kwargs = self.fit_kwargs(**overrides)
         user_callbacks = [c for c in (kwargs.pop("callbacks", None) or [])
                           if keep_callback is None or keep_callback(c)]
