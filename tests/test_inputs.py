@@ -199,7 +199,7 @@ def test_raw_strings_into_textvectorization_are_read_as_token_ids():
     assert setup.train(0).history["loss"]
 
 
-class _Subclassed(keras.Model):
+class DigitNet(keras.Model):
     def __init__(self):
         super().__init__()
         self.hidden = keras.layers.Dense(32, activation="relu")
@@ -210,7 +210,7 @@ class _Subclassed(keras.Model):
 
 
 def _subclassed():
-    model = _Subclassed()
+    model = DigitNet()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -316,3 +316,11 @@ def test_a_compiled_model_instance_is_cloned_never_trained(digits):
     assert report.ids() == []
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
     assert model.optimizer.iterations.numpy() == 0
+
+
+def test_a_subclassed_model_trains_under_monitor(digits):
+    setup = fitdoctor.Setup.from_arrays(_subclassed, digits[0], digits[1], {"epochs": 2})
+    report = fitdoctor.diagnose(setup=setup, budget="quick",
+                                checks=["exploding_gradients", "nan_loss"])
+    assert [f.id for f in report.findings] == []  # no "check could not run" either
+    assert report.measurements["probe_run"]["monitor"]
