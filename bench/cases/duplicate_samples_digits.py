@@ -1,4 +1,4 @@
-"""Fault: 400 training rows appended a second time (a file concatenated twice).
+"""Fault: every training 3 appended six more times (a class over-collected: 7 copies of each).
 
 Twin: `healthy_digits_mlp.py`.
 """
@@ -18,8 +18,9 @@ def load_data():
     x_train, x_val, y_train, y_val = train_test_split(
         x, digits.target, test_size=0.25, random_state=0, stratify=digits.target
     )
-    x_train = np.concatenate([x_train, x_train[:400]])
-    y_train = np.concatenate([y_train, y_train[:400]])
+    threes = np.flatnonzero(y_train == 3)
+    x_train = np.concatenate([x_train] + [x_train[threes]] * 6)
+    y_train = np.concatenate([y_train] + [y_train[threes]] * 6)
     return (x_train, y_train), (x_val, y_val)
 
 

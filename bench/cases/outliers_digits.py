@@ -1,9 +1,10 @@
-"""Fault: six training rows with one pixel recorded as 60 instead of a value in [0, 1].
+"""Fault: 40 training rows (3 %), each with eight pixels recorded as 30-90 instead of [0, 1].
 
 Twin: `healthy_digits_mlp.py`.
 """
 
 import keras
+import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
@@ -18,7 +19,9 @@ def load_data():
         x, digits.target, test_size=0.25, random_state=0, stratify=digits.target
     )
     x_train = x_train.copy()
-    x_train[[5, 150, 400, 700, 900, 1200], 20] = 60.0
+    rng = np.random.default_rng(0)
+    for row in rng.choice(len(x_train), 40, replace=False):  # entry errors, each its own
+        x_train[row, rng.choice(64, 8, replace=False)] = rng.uniform(30, 90, 8)
     return (x_train, y_train), (x_val, y_val)
 
 
