@@ -13,6 +13,7 @@ from PIL import Image
 from sklearn.datasets import load_iris
 from typer.testing import CliRunner
 
+import fitdoctor
 from fitdoctor.budget import get_budget
 from fitdoctor.checks.loss_output_mismatch import LossOutputMismatch
 from fitdoctor.cli import app
@@ -276,6 +277,10 @@ def test_the_default_model_fills_missing_values_and_says_so(tmp_path, caplog):
     assert type(model.layers[0]).__name__ == "FillMissing"
     history = model.fit(setup.x_train, setup.y_train, epochs=2, batch_size=32, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+    report = fitdoctor.diagnose(setup=setup, budget="quick", checks=["missing_values"])
+    finding = report.get("missing_values")  # filled by our model: still the user's finding
+    assert finding is not None and finding.severity.value == "warning"
+    assert "fitdoctor's own model fills them" in finding.title
 
 
 def test_the_default_model_without_missing_values_has_no_filling_layer(tmp_path, caplog):

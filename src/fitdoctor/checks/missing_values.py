@@ -29,7 +29,10 @@ class MissingValues(Check):
         "preprocessing layers, training rows holding NaN/Inf are pushed through them, and the "
         "finding is dropped if those layers turn every one of them finite (the model imputes in "
         "its graph), or raised if they create NaN/Inf from finite inputs (a Normalization "
-        "adapted on data with NaN). Keras has no missing-value handling: one NaN in a batch "
+        "adapted on data with NaN). When the layer that fills them is fitdoctor's own "
+        "(`FillMissing`, in the model `--data` builds), the finding stays, as a warning: the "
+        "data has them and the user's model must fill them too. Keras has no missing-value "
+        "handling: one NaN in a batch "
         "makes that batch's loss NaN and, through the gradient, every weight NaN, so this is "
         "critical and explains a `nan_loss`. (2) Missing values written as numbers, a warning: "
         "an all-nines code (-99, -999, 9999, ...) held by at least `min_count` (2) rows of a "
@@ -125,7 +128,7 @@ class MissingValues(Check):
         if written:
             code = (code + "\n\n" if code else "") + _written_fix(written)
         return [self.finding(
-            Severity.CRITICAL if nan is not None else Severity.WARNING,
+            Severity.CRITICAL if nan is not None and not nan["filled"] else Severity.WARNING,
             "; ".join(titles),
             facts,
             "Mark missing values as missing and fill them before training (keep the imputer's "
@@ -145,8 +148,10 @@ class MissingValues(Check):
             passed = None
         if passed is None or not passed.preprocessing:
             passed = _AS_GIVEN
+        # fitdoctor's own model (--data mode) fills them: the user's model must too, so say so
+        filled_by_us = "FillMissing" in passed.preprocessing
         absorbed = (passed.preprocessing and passed.missing_rows_checked > 0
-                    and passed.missing_rows_reaching == 0)
+                    and passed.missing_rows_reaching == 0 and not filled_by_us)
         total = 0 if absorbed else int(train.sum() + val.sum())
         if total == 0 and stats.label_missing == 0 and passed.nonfinite_created == 0:
             return None
@@ -169,7 +174,12 @@ class MissingValues(Check):
                          missing_rows_checked=passed.missing_rows_checked,
                          missing_rows_reaching_network=passed.missing_rows_reaching,
                          rows_made_nonfinite_by_preprocessing=passed.nonfinite_created)
-        if absorbed and stats.label_missing:
+        if filled_by_us:
+            facts["filled_by"] = "fitdoctor's default model (training medians)"
+            title = (f"{total + stats.label_missing} values are missing ({where}); fitdoctor's "
+                     "own model fills them with the training medians, a model of yours must "
+                     "fill them too")
+        elif absorbed and stats.label_missing:
             title = f"{stats.label_missing} labels are NaN/Inf"
         elif passed.nonfinite_created:
             layers = ", ".join(passed.preprocessing)
@@ -179,7 +189,7 @@ class MissingValues(Check):
         else:
             title = (f"{total + stats.label_missing} NaN/Inf values reach the model ({where}); "
                      "one NaN in a batch turns the loss into NaN")
-        return {"facts": facts, "title": title}
+        return {"facts": facts, "title": title, "filled": filled_by_us}
 
 
 class _AsGiven:
