@@ -340,3 +340,39 @@ def test_more_classes_than_held_out_rows_is_held_out_without_strata(tmp_path):
                   "label": [f"c{i % 60}" for i in range(180)]}).to_csv(path, index=False)
     setup = setup_from_table(path, "label", fit={"epochs": 1})  # 36 held-out rows, 60 classes
     assert setup.val_source == "held_out" and len(setup.x_val) == 36
+
+
+# --- a load_data() that changes between calls
+
+_DRIFTING = """
+import keras, numpy as np
+from sklearn.datasets import load_digits
+CALLS = []
+def load_data():
+    CALLS.append(1)
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16).astype("float32")
+    n_val = 300 + 50 * len(CALLS)  # a different validation split on every call
+    def batches():
+        while True:
+            yield x[n_val:n_val + 64], y[n_val:n_val + 64]
+    return batches(), (x[:n_val], y[:n_val])
+def build_model():
+    m = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+FIT = {"epochs": 1, "steps_per_epoch": 3}
+"""
+
+
+def test_a_load_data_that_returns_other_data_on_a_second_call_is_one_line(tmp_path,
+                                                                         one_line_exit_2):
+    (tmp_path / "drifting.py").write_text(_DRIFTING)
+    message = one_line_exit_2(["diagnose", str(tmp_path / "drifting.py"), "--budget", "quick"])
+    assert "different validation data on its second call" in message
+
+
+def test_a_load_data_that_returns_the_same_data_each_call_is_diagnosed(tmp_path):
+    (tmp_path / "steady.py").write_text(_DRIFTING.replace("50 * len(CALLS)", "0"))
+    result = runner.invoke(app, ["diagnose", str(tmp_path / "steady.py"), "--budget", "quick"])
+    assert result.exit_code == 0, result.output

@@ -95,6 +95,8 @@ class Feed:
                         (_strings_as_tensors(self.val[0]), self.val[1]))
             return self.train, self.train_y, self.val
         train, val = self.reload()
+        _same_as_before(self.train if self.train is not None else train, train, "training data")
+        _same_as_before(self.val, val, "validation data")
         return train, None, val
 
 
@@ -113,6 +115,30 @@ class Sample:
     y: np.ndarray
     complete: bool
     batch_size: int
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, (tuple, list)) and len(obj) == 2:
+        return f"({n_rows(obj[0])} rows)"
+    return type(obj).__name__
+
+
+class ChangingData(DataError):
+    """`load_data()` returned other data on a later call: no measurement can be trusted."""
+
+
+def _same_as_before(before: Any, after: Any, what: str) -> None:
+    """Raise when a second `load_data()` returned data of another kind or size than the first."""
+    if before is None or after is None:
+        if (before is None) != (after is None):
+            raise ChangingData(f"load_data() returned {what} on one call and none on another")
+        return
+    if type(before) is not type(after) or _describe(before) != _describe(after):
+        raise ChangingData(
+            f"load_data() returned different {what} on its second call: {_describe(before)} "
+            f"then {_describe(after)}; fitdoctor calls it once per training run, so it must "
+            "return the same data each time (seed any shuffling or sampling)"
+        )
 
 
 def _strings_as_tensors(x: Any) -> Any:

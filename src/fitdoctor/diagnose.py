@@ -11,6 +11,7 @@ from typing import Any
 from fitdoctor import __version__
 from fitdoctor.budget import Budget, get_budget
 from fitdoctor.checks import Check, default_checks
+from fitdoctor.data import ChangingData
 from fitdoctor.evidence import Evidence, EvidenceSkipped, EvidenceUnavailable
 from fitdoctor.evidence.cost import BESIDE_TRAINING
 from fitdoctor.findings import Finding, Fix, Report, Role, Severity
@@ -168,6 +169,8 @@ def run_checks(evidence: Evidence, checks: list[Check]) -> Report:
         except EvidenceUnavailable as exc:
             findings.append(could_not_run(check, str(exc)))
             continue
+        except ChangingData:  # the user's load_data() is inconsistent: nothing can be trusted
+            raise
         except Exception as exc:  # one failing check never sinks the run
             logger.debug("check %s raised", check.id, exc_info=True)
             findings.append(could_not_run(check, f"{type(exc).__name__}: {exc}"))

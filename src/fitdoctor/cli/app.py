@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -167,18 +167,30 @@ def load_time_limit(seconds: float | None, setup_file: Path | None, *,
         signal.signal(signal.SIGALRM, previous)
 
 
-def progress_printer() -> Callable[[str], None]:
-    """A progress callback that prints each probe as it starts."""
-    labels = {
-        "model_info": "reading the model",
-        "probe_run": "training your setup under Monitor",
-        "lr_range": "learning-rate range test",
-    }
+_PROBE_LABELS = {
+    "model_info": "reading the model",
+    "probe_run": "training your setup under Monitor",
+    "lr_range": "learning-rate range test",
+}
 
-    def show(name: str) -> None:
-        err_console.print(f"[dim]· {labels.get(name, name.replace('_', ' '))}…[/]")
 
-    return show
+@contextmanager
+def progress_shown(stage: str, quiet: bool = False):
+    """The shared progress bar (`cli/progress.py`) for a command, as a callback told what runs.
+
+    On a terminal it shows the stage and the current probe or candidate; off a terminal, or
+    with `--quiet`, nothing is printed.
+    """
+    from fitdoctor.cli.progress import Progress
+
+    with Progress(err_console, quiet=quiet) as progress:
+        progress.start(stage)
+
+        def show(name: str) -> None:
+            progress.update(current=_PROBE_LABELS.get(name, name.replace("_", " ")))
+
+        yield show
+        progress.finish()
 
 
 def write_json(data: Any, path: str) -> None:

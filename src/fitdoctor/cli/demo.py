@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fitdoctor.cli.app import DEBUG_HELP, app, console, err_console, progress_printer, user_errors
+from fitdoctor.cli.app import DEBUG_HELP, app, console, err_console, progress_shown, user_errors
 
 
 @app.command()
@@ -24,7 +24,8 @@ def demo(
         path = demo_setup_path()
         console.print(f"[bold]Diagnosing the bundled example[/] {path}")
         setup = fitdoctor.load_setup(path)
-        report = fitdoctor.diagnose(setup=setup, budget=budget, progress=progress_printer())
+        with progress_shown("diagnosing the bundled example") as show:
+            report = fitdoctor.diagnose(setup=setup, budget=budget, progress=show)
         render_report(report, console)
         out.mkdir(parents=True, exist_ok=True)
         json_path = out / "report.json"

@@ -14,7 +14,7 @@ from fitdoctor.cli.app import (
     console,
     err_console,
     load_time_limit,
-    progress_printer,
+    progress_shown,
     user_errors,
     warnings_if_it_works,
     write_json,
@@ -23,6 +23,7 @@ from fitdoctor.cli.app import (
 SETUP_HELP = ("Setup file (load_data(), build_model(), FIT), or your own training script: its "
           "first model.fit call is diagnosed; give its arguments after --.")
 FIT_CALL_HELP = "Which model.fit call of a training script to take, from 1."
+QUIET_HELP = "No progress bar (none is drawn when stderr is not a terminal either)."
 SCRIPT = {"allow_extra_args": True}  # `-- ARGS` after a training script go to the script
 _DATA_HELP = ("Training data instead of a setup file: a CSV/Parquet table (with --target) or a "
               "folder with one image sub-folder per class.")
@@ -82,6 +83,7 @@ def diagnose(
     budget: Annotated[str, typer.Option(help="quick | standard | thorough")] = "standard",
     seed: Annotated[int, typer.Option(help="Seed for every probe run.")] = 0,
     fit_call: Annotated[int, typer.Option("--fit-call", help=FIT_CALL_HELP)] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
     timeout: Annotated[float | None, typer.Option(
         "--timeout", "--load-timeout", help=TIMEOUT_HELP)] = None,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
@@ -97,8 +99,8 @@ def diagnose(
         with load_time_limit(timeout, setup_file), warnings_if_it_works():
             setup = load_cli_setup(setup_file, data, target, val, model, image_size, epochs,
                                    seed, unsafe_model, tuple(ctx.args), fit_call)
-        report = fitdoctor.diagnose(setup=setup, budget=budget, seed=seed,
-                                    progress=progress_printer())
+        with progress_shown("diagnosing", quiet) as show:
+            report = fitdoctor.diagnose(setup=setup, budget=budget, seed=seed, progress=show)
         from fitdoctor.report.terminal import render_report
 
         render_report(report, console)

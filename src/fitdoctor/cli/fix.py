@@ -14,11 +14,12 @@ from fitdoctor.cli.app import (
     console,
     err_console,
     load_time_limit,
+    progress_shown,
     user_errors,
     warnings_if_it_works,
     write_json,
 )
-from fitdoctor.cli.diagnose import FIT_CALL_HELP, SCRIPT, SETUP_HELP
+from fitdoctor.cli.diagnose import FIT_CALL_HELP, QUIET_HELP, SCRIPT, SETUP_HELP
 
 
 def _pct(value: float) -> str:
@@ -42,6 +43,7 @@ def fix(
     timeout: Annotated[float | None, typer.Option(
         "--timeout", "--load-timeout", help=TIMEOUT_HELP)] = None,
     fit_call: Annotated[int, typer.Option("--fit-call", help=FIT_CALL_HELP)] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     """Diagnose your setup, try the remedies for what hurts it, keep those that beat noise."""
@@ -52,10 +54,8 @@ def fix(
             setup = fitdoctor.load_setup(setup_file, seed=seed, script_args=tuple(ctx.args),
                                          fit_call=fit_call)
 
-        def show(message: str) -> None:
-            err_console.print(f"[dim]· {message}…[/]")
-
-        result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed, progress=show)
+        with progress_shown("fixing", quiet) as show:
+            result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed, progress=show)
         before, after = result.before, result.after
         metric = "val loss" if setup.task.kind == "regression" else "val accuracy"
         key = "val_loss" if setup.task.kind == "regression" else "val_accuracy"

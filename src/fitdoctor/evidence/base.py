@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fitdoctor.budget import Budget
+from fitdoctor.data import ChangingData
 from fitdoctor.setup import Setup, Untrainable
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class Evidence:
             result = probes[name](self)
         except EvidenceUnavailable as exc:
             self._errors[name] = exc
+            raise
+        except ChangingData:  # the setup itself is inconsistent: stop, whatever asked
             raise
         except Untrainable as exc:  # reported once, by loss_output_mismatch or diagnose
             skipped = EvidenceSkipped(f"{name} needs training: {exc}")
