@@ -325,28 +325,3 @@ def test_a_subclassed_model_trains_under_monitor(digits):
     assert [f.id for f in report.findings] == []  # no "check could not run" either
     assert report.measurements["probe_run"]["monitor"]
 
-
-def test_a_load_data_that_returns_other_data_on_a_second_call_is_one_line(tmp_path):
-    (tmp_path / "drifting.py").write_text(textwrap.dedent("""
-        import keras, numpy as np
-        from sklearn.datasets import load_digits
-        CALLS = []
-        def load_data():
-            CALLS.append(1)
-            x, y = load_digits(return_X_y=True)
-            x = (x / 16).astype("float32")
-            n_val = 300 + 50 * len(CALLS)  # a different validation split on every call
-            def batches():
-                while True:
-                    yield x[n_val:n_val + 64], y[n_val:n_val + 64]
-            return batches(), (x[:n_val], y[:n_val])
-        def build_model():
-            m = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, "softmax")])
-            m.compile("adam", "sparse_categorical_crossentropy")
-            return m
-        FIT = {"epochs": 1, "steps_per_epoch": 3}
-    """))
-    setup = fitdoctor.load_setup(tmp_path / "drifting.py")
-    with pytest.raises(DataError, match="different validation data on its second call") as info:
-        setup.train(0)
-    assert "\n" not in str(info.value)
