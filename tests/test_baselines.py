@@ -207,6 +207,7 @@ def test_baselines_run_beside_the_probe_run_with_the_same_result():
     report = fitdoctor.diagnose(setup=setup, checks=["baseline_beats_model"], progress=progress)
     assert threads["baselines"] == "fitdoctor-beside-training"
     assert threads["probe_run"] == threading.main_thread().name
+    assert report.timings["total"] >= report.timings["probe:probe_run"]  # counted from the start
     beside = report.measurements["baselines"]["scores"]
     assert [(s["name"], s["val_score"], s["cv_std"]) for s in beside] == [
         (s.name, s.val_score, s.cv_std) for s in alone.scores]
