@@ -24,11 +24,12 @@ CONV_LAYERS = frozenset(k for k in KERNEL_LAYERS if "Conv" in k)
 #: Kernel layers whose width is a `units` or `filters` argument that remedies may scale.
 RESIZABLE_LAYERS = ("Dense", "Conv1D", "Conv2D", "Conv3D")
 
-#: Layers that only reshape or regularize: they pass values through without a nonlinearity.
+#: Layers that keep a linear map linear: seen between two kernel layers, they add no
+#: nonlinearity (they reshape, regularize or rescale).
 PASS_THROUGH_LAYERS = frozenset({
-    "InputLayer", "Flatten", "Reshape", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
-    "SpatialDropout3D", "GaussianDropout", "AlphaDropout", "GaussianNoise", "Permute",
-    "RepeatVector", "BatchNormalization", "LayerNormalization", "Identity", "Activation",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+    "AlphaDropout", "GaussianNoise", "BatchNormalization", "Flatten", "Reshape", "Permute",
+    "Identity", "RepeatVector",
 })
 
 #: Preprocessing layers that may come before the first trainable layer. What they output, not

@@ -7,6 +7,7 @@ the change applied; these helpers turn `ModelInfo` into that code.
 from __future__ import annotations
 
 from fitdoctor.evidence.model_info import ModelInfo
+from fitdoctor.keras_vocab import is_image_shape
 
 
 def _output_line(info: ModelInfo) -> str:
@@ -29,9 +30,7 @@ def hidden_widths(info: ModelInfo) -> list[int]:
 
 def is_image_input(info: ModelInfo) -> bool:
     """Whether the input looks like an image: (height, width) or (height, width, channels)."""
-    shape = info.input_shape
-    return (len(shape) == 2 and min(shape) >= 5) or (
-        len(shape) == 3 and min(shape[:2]) >= 5 and shape[2] <= 4)
+    return is_image_shape(info.input_shape)
 
 
 def dense_sketch(info: ModelInfo, widths: list[int], *, dropout: float = 0.0,

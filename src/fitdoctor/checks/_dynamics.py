@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from fitdoctor.evidence import Evidence, EvidenceUnavailable
+from fitdoctor.keras_vocab import KERNEL_LAYERS
 from fitdoctor.monitor import MonitorRecord, MonitorSample
 
 #: Layer kinds whose gradients the vanishing/exploding checks compare (no embeddings, no norms).
-WEIGHT_LAYERS = ("Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D",
-                 "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "Conv1DTranspose",
-                 "Conv2DTranspose", "Conv3DTranspose")
+WEIGHT_LAYERS = KERNEL_LAYERS
 
 
 def monitor_record(evidence: Evidence) -> MonitorRecord:

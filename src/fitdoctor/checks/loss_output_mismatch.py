@@ -9,14 +9,12 @@ import numpy as np
 from fitdoctor.checks.base import Check, register
 from fitdoctor.evidence import Evidence
 from fitdoctor.findings import Finding, Role, Severity
+from fitdoctor.keras_vocab import REGRESSION_LOSSES
 
 _SPARSE = {"sparse_categorical_crossentropy"}
 _CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy", "cce"}
 _BINARY = {"binary_crossentropy", "binary_focal_crossentropy", "bce"}
-_REGRESSION = {
-    "mean_squared_error", "mse", "mean_absolute_error", "mae", "huber", "huber_loss", "log_cosh",
-    "logcosh", "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle",
-}
+_REGRESSION = REGRESSION_LOSSES
 _PROBABILITY = {"softmax", "sigmoid"}
 
 

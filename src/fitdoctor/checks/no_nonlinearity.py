@@ -5,13 +5,10 @@ from __future__ import annotations
 from fitdoctor.checks.base import Check, register
 from fitdoctor.evidence import Evidence
 from fitdoctor.findings import Finding, Role, Severity
+from fitdoctor.keras_vocab import PASS_THROUGH_LAYERS
 
 #: Layers that keep a linear map linear: seen between two weighted layers, they do not help.
-_PASS_THROUGH = frozenset({
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
-    "AlphaDropout", "GaussianNoise", "BatchNormalization", "Flatten", "Reshape", "Permute",
-    "Identity", "RepeatVector",
-})
+_PASS_THROUGH = PASS_THROUGH_LAYERS
 
 
 @register

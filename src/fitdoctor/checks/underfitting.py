@@ -16,15 +16,16 @@ from fitdoctor.checks.base import Check, register
 from fitdoctor.evidence import Evidence, EvidenceSkipped, EvidenceUnavailable
 from fitdoctor.evidence.scores import chance_accuracy, score_series
 from fitdoctor.findings import Finding, Role, Severity
+from fitdoctor.keras_vocab import full_loss_name
 
 
 def chance_loss(y: np.ndarray, loss: str) -> float | None:
     """Loss of always predicting the best constant (mean for MSE, median for MAE), or None."""
     y = np.asarray(y, dtype="float64")
     y = y.reshape(len(y), -1)
-    if loss in ("mse", "mean_squared_error"):
+    if full_loss_name(loss) == "mean_squared_error":
         return float(np.mean((y - y.mean(axis=0)) ** 2))
-    if loss in ("mae", "mean_absolute_error"):
+    if full_loss_name(loss) == "mean_absolute_error":
         return float(np.mean(np.abs(y - np.median(y, axis=0))))
     return None
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, probe
+from fitdoctor.keras_vocab import is_image
 from fitdoctor.setup import Setup
 
 #: Values a sample of an image data set may hold (rows x pixels) before it is cut further.
@@ -28,11 +29,6 @@ _GRID = 8
 TOKEN_IDS = "token ids are word indices, not measurements"
 #: Numbers data sets write for "missing": all nines, two to nine digits, either sign (-999, 9999).
 MISSING_CODES = tuple(sorted(sign * (10**k - 1) for k in range(2, 10) for sign in (1, -1)))
-
-
-def is_image(x: np.ndarray) -> bool:
-    """Whether samples have more than one axis (height, width[, channels])."""
-    return x.ndim >= 3
 
 
 def sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
