@@ -77,7 +77,8 @@ def test_an_input_style_case_names_a_numpy_twin_with_the_same_fault(case):
 def test_the_input_styles_users_write_each_have_a_case():
     styles = {c.name for c in CASES if c.numpy_twin}
     for style in ("tfdata", "pydataset", "generator", "dict_two_inputs", "subclassed",
-                  "script", "image_dataset", "imagedatagenerator"):
+                  "script", "image_dataset", "imagedatagenerator", "model_instance",
+                  "text_vectorization"):
         assert any(style in name for name in styles), style
 
 

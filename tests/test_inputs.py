@@ -325,3 +325,19 @@ def test_a_subclassed_model_trains_under_monitor(digits):
     assert [f.id for f in report.findings] == []  # no "check could not run" either
     assert report.measurements["probe_run"]["monitor"]
 
+
+
+def test_a_setup_file_may_give_a_compiled_model_instead_of_a_builder(tmp_path):
+    (tmp_path / "instance.py").write_text(textwrap.dedent("""
+        import keras
+        from sklearn.datasets import load_digits
+        x, y = load_digits(return_X_y=True)
+        def load_data():
+            return (x[:1000] / 16, y[:1000]), (x[1000:] / 16, y[1000:])
+        MODEL = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, "softmax")])
+        MODEL.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        FIT = {"epochs": 1}
+    """))
+    setup = fitdoctor.load_setup(tmp_path / "instance.py")
+    assert setup.train(0).history["val_accuracy"]
+    assert setup.build_model() is not setup.build_model()  # a fresh clone each time

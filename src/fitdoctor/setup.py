@@ -815,6 +815,9 @@ def load_setup(path: str | Path, *, seed: int = 0, script_args: Sequence[str] = 
     `__file__` and its folder on `sys.path`, so it can import modules beside it and read data
     relative to itself.
 
+    Instead of `build_model()`, a file may set `MODEL` to a compiled model instance: each run
+    trains a clone of it with the same compile configuration, never the instance itself.
+
     A file that defines neither function is run as a script with `keras.Model.fit`
     intercepted (`fitdoctor.script`): its `fit_call`-th `fit` call becomes the setup, and
     neither that fit nor the rest of the script runs.
@@ -850,6 +853,11 @@ def load_setup(path: str | Path, *, seed: int = 0, script_args: Sequence[str] = 
     finally:
         if added and folder in sys.path:
             sys.path.remove(folder)
+    if captured.call is None and callable(namespace.get("load_data")) and namespace.get(
+            "MODEL") is not None and not callable(namespace.get("build_model")):
+        from fitdoctor.script import builder_for
+
+        namespace["build_model"] = builder_for(namespace["MODEL"])  # clones, never trained
     if captured.call is None and not all(
             callable(namespace.get(n)) for n in ("load_data", "build_model")):
         if any(callable(namespace.get(n)) for n in ("load_data", "build_model")):
