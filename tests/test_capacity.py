@@ -113,7 +113,7 @@ def test_oversized_network_on_few_rows_is_overfitting(oversized_report):
     assert "Dropout(0.3)" in finding.fix.code and "L2(0.0001)" in finding.fix.code
     assert "restore_best_weights=True" in finding.fix.code
     # the standard budget measured the learning curve to say whether more data would help
-    assert finding.evidence["curve_sizes"] == [100, 200]
+    assert finding.evidence["curve_sizes"] == [50, 200]
 
 
 @pytest.mark.slow
@@ -128,7 +128,7 @@ def test_too_many_parameters_merges_into_measured_overfitting(oversized_report):
 @pytest.mark.slow
 def test_learning_curve_is_measured_on_the_standard_budget(oversized_report):
     curve = oversized_report.measurements["learning_curve"]
-    assert curve["sizes"] == [100, 200]  # standard budget: half the rows, then all of them
+    assert curve["sizes"] == [50, 200]  # standard budget: the quarter its share pays for, all
     assert len(curve["train_scores"]) == len(curve["val_scores"]) == 2
     assert len(curve["epoch_val"]) == 30
     assert isinstance(curve["still_rising"], bool)
