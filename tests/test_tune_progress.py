@@ -119,6 +119,16 @@ def _study(journal: Path, name: str) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name=name, storage=open_storage(str(journal))).get_trials()
 
 
+def _wait_for_markers(proc: subprocess.Popen, marker: Path, count: int) -> None:
+    """Wait until `count` processes have a trial waiting in `tune_interruptible_digits`."""
+    deadline = time.monotonic() + 600
+    while (len(list(marker.parent.glob(marker.name + ".*"))) < count and proc.poll() is None
+           and time.monotonic() < deadline):
+        time.sleep(0.2)
+    assert len(list(marker.parent.glob(marker.name + ".*"))) == count, proc.communicate(
+        timeout=60)
+
+
 @pytest.mark.slow
 def test_sigint_fails_the_running_trial_prints_one_line_and_the_study_resumes(tmp_path):
     journal = tmp_path / "study.journal"
@@ -128,10 +138,7 @@ def test_sigint_fails_the_running_trial_prints_one_line_and_the_study_resumes(tm
         _cli("tune", str(INTERRUPTIBLE), "--trials", "4", "--strategy", "random", "--pruner",
              "none", "--storage", str(journal), "--quiet"),
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 600
-    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert started.exists(), proc.communicate(timeout=60)
+    _wait_for_markers(proc, started, 1)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
@@ -188,3 +195,29 @@ def test_tune_shows_a_line_per_trial_in_a_terminal(tmp_path):
     assert any(x.startswith("trial 0 (yours) complete") for x in lines), screen
     assert "3/3 done, ~0 s left" in screen
     assert "best" in screen and "study tune_tiny_digits: 3 trials" in screen
+
+
+@pytest.mark.slow
+def test_sigint_reaches_local_workers_once_and_fails_each_running_trial(tmp_path):
+    journal = tmp_path / "study.journal"
+    started = tmp_path / "trial-started"
+    env = {**os.environ, "FITDOCTOR_TEST_STARTED": str(started)}
+    proc = subprocess.Popen(
+        _cli("tune", str(INTERRUPTIBLE), "--trials", "6", "--workers", "2", "--strategy", "random",
+             "--pruner", "none", "--storage", str(journal), "--quiet"),
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_markers(proc, started, 2)  # this process and its worker each wait in a trial
+    proc.send_signal(signal.SIGINT)  # to this process only, as `kill -INT` does
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert len(err.splitlines()) == 1, err
+    trials = _study(journal, "tune_interruptible_digits")
+    assert sorted(t.state.name for t in trials) == ["COMPLETE", "COMPLETE", "FAIL", "FAIL"]
+    failed = [t for t in trials if t.state is optuna.trial.TrialState.FAIL]
+    assert all(t.user_attrs["error"] == INTERRUPTED for t in failed)
+    assert len({t.user_attrs["fitdoctor_worker"] for t in failed}) == 2
+    numbers = ", ".join(str(t.number) for t in failed)
+    assert err.startswith(f"interrupted: trials {numbers} marked failed;"), err
+    command = shlex.split(err.split("Resume with: ", 1)[1])
+    assert command[command.index("--trials") + 1] == "4"  # 6 asked, 2 finished
+    assert command[command.index("--workers") + 1] == "2"

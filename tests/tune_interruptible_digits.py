@@ -1,8 +1,9 @@
 """`tune_tiny_digits`, but its second trial waits in its first batch until the process is stopped.
 
-When the environment names a file in `FITDOCTOR_TEST_STARTED`, the second `fit` of the process
-creates that file and then waits (for at most 10 minutes), so a test knows that a trial is
-running when it sends SIGINT. Without the variable it is exactly `tune_tiny_digits`.
+When the environment names a file in `FITDOCTOR_TEST_STARTED`, the second `fit` of each process
+creates that file with `.PID` appended and then waits (for at most 10 minutes), so a test knows
+which processes have a trial running when it sends SIGINT. Without the variable it is exactly
+`tune_tiny_digits`.
 """
 
 import os
@@ -27,7 +28,7 @@ class WaitInSecondFit(keras.callbacks.Callback):
         marker = os.environ.get("FITDOCTOR_TEST_STARTED")
         if not marker or self.fits != 2 or batch != 0:
             return
-        Path(marker).touch()
+        Path(f"{marker}.{os.getpid()}").touch()
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             time.sleep(0.05)
