@@ -126,5 +126,5 @@ class BaselineBeatsModel(Check):
              "all_baselines": {s.name: s.val_score for s in base.scores},
              "notes": list(base.notes)},
             advice,
-            baseline_code(best.name, classification),
+            baseline_code(best.name, classification, base.reduction),
         )]

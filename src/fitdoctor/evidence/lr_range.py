@@ -107,27 +107,58 @@ def suggest(lrs: np.ndarray, losses: np.ndarray) -> tuple[float | None, float]:
     return float(lrs[segment][steepest]), min_loss_lr
 
 
-def _set_lr(model: keras.Model, lr: float) -> None:
-    model.optimizer.learning_rate = lr
+class _RangeTest(keras.callbacks.Callback):
+    """Sets the rate before each step and records the smoothed loss after it.
+
+    Training runs one step per epoch, so each epoch's logged loss is that one batch's loss.
+    """
+
+    def __init__(self, steps: int) -> None:
+        super().__init__()
+        self.factor = (END_LR / START_LR) ** (1.0 / max(1, steps - 1))
+        self.beta = 1.0 - 1.0 / max(5.0, steps / 20)
+        self.lrs: list[float] = []
+        self.smoothed: list[float] = []
+        self.diverged = False
+        self._avg, self._best = 0.0, math.inf
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = START_LR * self.factor ** len(self.lrs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        loss = float(logs.get("loss", math.nan))
+        step = len(self.lrs)
+        if not math.isfinite(loss):
+            self.diverged, self.model.stop_training = True, True
+            return
+        self._avg = self.beta * self._avg + (1 - self.beta) * loss
+        value = self._avg / (1 - self.beta ** (step + 1))
+        self.lrs.append(START_LR * self.factor**step)
+        self.smoothed.append(value)
+        self._best = min(self._best, value)
+        if step > 5 and value > DIVERGENCE * self._best:
+            self.diverged, self.model.stop_training = True, True
 
 
-def _fresh_model(evidence: Evidence) -> tuple[keras.Model, float | None]:
-    """A freshly built model whose rate can be set per step, and the user's initial rate."""
-    keras.utils.set_random_seed(evidence.seed + 7919)
-    model = evidence.setup.build_model()
-    optimizer = model.optimizer
-    current = learning_rate_of(optimizer)
-    if isinstance(getattr(optimizer, "_learning_rate", None),
-                  keras.optimizers.schedules.LearningRateSchedule):
-        # The test sets the rate itself: swap the schedule for a plain rate on a twin optimizer.
-        config = dict(optimizer.get_config(), learning_rate=START_LR)
-        model.compile(optimizer=type(optimizer).from_config(config), loss=model.loss)
-    return model, current
+def _settable_builder(evidence: Evidence):
+    """A builder whose models take a rate set per step (a schedule swapped for a plain rate)."""
+
+    def build() -> keras.Model:
+        model = evidence.setup.build_model()
+        optimizer = model.optimizer
+        if isinstance(getattr(optimizer, "_learning_rate", None),
+                      keras.optimizers.schedules.LearningRateSchedule):
+            config = dict(optimizer.get_config(), learning_rate=START_LR)
+            model.compile(optimizer=type(optimizer).from_config(config), loss=model.loss)
+        return model
+
+    return build
 
 
 @probe("lr_range")
 def lr_range(evidence: Evidence) -> LRRange:
-    """Run the range test on a fresh model with the user's batch size and optimizer."""
+    """Run the range test on a fresh model with the user's data, batches and optimizer."""
     setup = evidence.setup
     share = cost.share(evidence, "lr_range")
     share_steps = share.steps(setup.epochs, setup.steps_per_epoch)
@@ -136,34 +167,11 @@ def lr_range(evidence: Evidence) -> LRRange:
     if share_steps < steps:
         notes = (f"ran {steps} steps, the fewest that resolve the rates from {START_LR:g} to "
                  f"{END_LR:g}, where its share ({share.describe()}) pays for {share_steps}",)
-    model, current = _fresh_model(evidence)
-    batch = min(setup.batch_size, setup.n_train)
-    rng = np.random.default_rng(evidence.seed)
-    order = rng.permutation(setup.n_train)
-    factor = (END_LR / START_LR) ** (1.0 / max(1, steps - 1))
-    lrs, smoothed = [], []
-    beta = 1.0 - 1.0 / max(5.0, steps / 20)
-    avg, best, diverged, position = 0.0, math.inf, False, 0
-    for step in range(steps):
-        lr = START_LR * factor**step
-        if position + batch > setup.n_train:
-            order, position = rng.permutation(setup.n_train), 0
-        rows = order[position:position + batch]
-        position += batch
-        _set_lr(model, lr)
-        result = model.train_on_batch(setup.x_train[rows], setup.y_train[rows], return_dict=True)
-        loss = float(result.get("loss", math.nan))
-        if not math.isfinite(loss):
-            diverged = True
-            break
-        avg = beta * avg + (1 - beta) * loss
-        value = avg / (1 - beta ** (step + 1))
-        lrs.append(lr)
-        smoothed.append(value)
-        best = min(best, value)
-        if step > 5 and value > DIVERGENCE * best:
-            diverged = True
-            break
+    current = learning_rate_of(setup.reference_model.optimizer)
+    test = _RangeTest(steps)
+    setup.train(evidence.seed + 7919, callbacks=[test], build=_settable_builder(evidence),
+                keep_callback=lambda _: False, validate=False, epochs=steps, steps_per_epoch=1)
+    lrs, smoothed, diverged = test.lrs, test.smoothed, test.diverged
     if len(lrs) < 5:
         raise EvidenceUnavailable(
             f"the loss was not finite within {len(lrs) + 1} range-test steps from lr={START_LR:g}"
