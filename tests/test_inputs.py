@@ -341,3 +341,13 @@ def test_a_setup_file_may_give_a_compiled_model_instead_of_a_builder(tmp_path):
     setup = fitdoctor.load_setup(tmp_path / "instance.py")
     assert setup.train(0).history["val_accuracy"]
     assert setup.build_model() is not setup.build_model()  # a fresh clone each time
+
+
+@pytest.mark.slow
+def test_fix_takes_a_compiled_model_instance_and_never_trains_it(digits):
+    model = dense_classifier()()
+    before = [w.copy() for w in model.get_weights()]
+    result = fitdoctor.fix(model=model, train_data=digits[0], validation_data=digits[1],
+                           fit={"epochs": 2}, budget="quick", remedies=["early_stopping"])
+    assert result.before["val_accuracy"] > 0.5
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))

@@ -67,6 +67,7 @@ def fix(
     min_gain: float = 0.01,
     noise_factor: float = 2.0,
     progress: Callable[[str], None] | None = None,
+    model: Any = None,
 ) -> FixResult:
     """Diagnose a setup, try the remedies for each problem, and keep those that beat noise.
 
@@ -93,14 +94,20 @@ def fix(
         noise_factor: How many standard errors of the difference a gain must exceed.
             Defaults to 2.0.
         progress: Optional callable told what is being tried.
+        model: A compiled `keras.Model` instead of `build_model`; each run trains a clone with
+            its compile configuration, never the instance. Defaults to None.
 
     Returns:
         A `FixResult` with before/after numbers, kept and rejected remedies, and the fixed model.
     """
     start = time.perf_counter()
+    if model is not None:
+        from fitdoctor.script import builder_for
+
+        build_model = builder_for(model)
     if setup is None:
         if build_model is None or train_data is None:
-            raise SetupError("fix() needs build_model and train_data, or setup=")
+            raise SetupError("fix() needs build_model (or model) and train_data, or setup=")
         setup = Setup.from_arrays(build_model, train_data, validation_data, fit, seed=seed)
     if min_gain < 0:
         raise SetupError(f"min_gain must be >= 0. Received: min_gain={min_gain}")
