@@ -1,5 +1,6 @@
 """A seeded synthetic review corpus for the text input cases: 1,600 short "reviews" whose label
-is carried by sentiment words among neutral filler, and the models that read them."""
+(negative, positive or mixed, one-hot) is carried by sentiment words among neutral filler, and
+the models that read them."""
 
 import keras
 import numpy as np
@@ -12,15 +13,15 @@ FILLER = ("the a film story cast plot scene acting music it was and very quite "
 
 def reviews(n=1600, seed=0):
     rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, n)
+    labels = rng.integers(0, 3, n)
     texts = []
     for label in labels:
         words = list(rng.choice(FILLER, 8))
-        mood = POSITIVE if label else NEGATIVE
-        for _ in range(2):
+        moods = [(NEGATIVE, NEGATIVE), (POSITIVE, POSITIVE), (POSITIVE, NEGATIVE)][label]
+        for mood in moods:
             words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(mood)))
         texts.append(" ".join(words))
-    return np.array(texts), labels.astype("int64")
+    return np.array(texts), np.eye(3, dtype="float32")[labels]
 
 
 def split():
@@ -35,10 +36,10 @@ def vectorizer():
 
 
 def classifier(inputs, x):
-    """Embedding + pooling + the faulty head: 2 softmax units under binary cross-entropy."""
+    """Embedding + pooling + the faulty head: 3 softmax units under binary cross-entropy."""
     x = keras.layers.Embedding(64, 16)(x)
     x = keras.layers.GlobalAveragePooling1D()(x)
     x = keras.layers.Dense(16, activation="relu")(x)
-    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
     return model

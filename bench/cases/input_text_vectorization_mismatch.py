@@ -1,6 +1,6 @@
 """Input style: raw strings into a model whose first layer is `TextVectorization`.
 
-Fault: a 2-unit softmax head trained with binary cross-entropy on 0/1 labels.
+Fault: a 3-way softmax head trained with binary cross-entropy on one-hot labels.
 NumPy twin: `twins/text_token_ids_mismatch.py` (the same texts as token ids, same head).
 """
 
