@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test lint bench bench-tune bench-fix bench-scaling bench-noise docs screenshot clean
+.PHONY: demo test lint bench bench-tune bench-fix bench-scaling bench-noise bench-streams docs screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,6 @@ bench-scaling: $(STAMP)
 
 bench-noise: $(STAMP)
 	$(BIN)/python bench/label_noise.py --seeds 2 --out bench/results/label_noise.md
+
+bench-streams: $(STAMP)
+	$(BIN)/python bench/stream_memory.py --out bench/results/stream_memory.md

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,10 +89,14 @@ def warnings_if_it_works() -> Iterator[None]:
 def user_errors(debug: bool):
     """Turn `FitdoctorError` into a one-line message and exit code 2 (traceback with --debug).
 
-    Also shows fitdoctor's log warnings on stderr (`--debug`: its whole log).
+    Also shows fitdoctor's log warnings on stderr (`--debug`: its whole log), and hides other
+    libraries' deprecation warnings unless `--debug`.
     """
     from fitdoctor.errors import FitdoctorError
 
+    if not debug:  # libraries' deprecation notes are for their developers, not our users
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.filterwarnings("ignore", category=category)
     try:
         with _fitdoctor_log_on_stderr(debug):
             yield
