@@ -114,3 +114,15 @@ def test_headline_of_a_real_quick_diagnosis():
     assert line.cost == pytest.approx(report.timings["total"] / probe["fit_seconds"][0])
     assert math.isfinite(line.cost) and line.cost > 1  # the diagnosis includes the probe fit
     assert f"one plain fit ({line.plain_fit:.1f} s)" in _text(report, width=200)
+
+
+def test_the_notes_say_how_the_data_was_split_and_sampled():
+    from fitdoctor.report.summary import data_notes
+
+    assert data_notes({"validation": "given"}) == []
+    held, = data_notes({"validation": "held_out"})
+    assert "20 % of the training rows were held out" in held
+    split, sampled = data_notes({"validation": "validation_split", "sampled": True,
+                                 "n_train": 20000, "input": "tf.data"})
+    assert "validation_split" in split
+    assert "20000 training rows sampled from your tf.data input" in sampled

@@ -22,7 +22,7 @@ from fitdoctor.report.html_common import (
     page,
     write,
 )
-from fitdoctor.report.summary import headline, role_label
+from fitdoctor.report.summary import data_notes, headline, role_label
 
 #: Which plots support a finding, by words in its id; the first that matches wins a place.
 PLOTS_FOR = (
@@ -116,9 +116,8 @@ def report_body(report: Report) -> str:
     source = report.setup.get("source")
     if source:
         parts.append(f'<p class="meta">setup: <span class="fid">{esc(source)}</span></p>')
-    if report.setup.get("validation") == "held_out":
-        parts.append('<p class="note">No validation data was given: 20 % of the training rows '
-                     "were held out.</p>")
+    for note in data_notes(report.setup):
+        parts.append(f'<p class="note">{esc(note)}</p>')
     parts.append(f'<div class="summary">{pills}</div></header>')
     placed: dict[str, int] = {}
     if report.findings:

@@ -1,11 +1,13 @@
 """What every renderer says about a report besides each finding's numbers.
 
-Two things, computed here once so the terminal and the HTML page agree:
+Three things, computed here once so the terminal and the HTML page agree:
 
 - each finding's role label: `"cause"` for a finding no other present finding explains, and
   `"explained by <id>"` for the rest (findings are shown in the report's order, causes first);
 - the headline: the network's own validation score, the best baseline's score on the same
-  metric, and what the diagnosis cost in units of one plain fit of the user's setup.
+  metric, and what the diagnosis cost in units of one plain fit of the user's setup;
+- the notes on where the data came from: fitdoctor's own holdout, the user's
+  `validation_split`, or a sample read from a stream.
 """
 
 from __future__ import annotations
@@ -20,6 +22,21 @@ from fitdoctor.report.values import format_number
 
 _ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
                   "binary_accuracy")
+
+
+def data_notes(setup: Mapping[str, Any]) -> list[str]:
+    """Sentences about how the data was read and split (`Setup.summary()`), for every renderer."""
+    notes = []
+    if setup.get("validation") == "held_out":
+        notes.append("No validation data was given: 20 % of the training rows were held out "
+                     "(identical rows kept on one side).")
+    elif setup.get("validation") == "validation_split":
+        notes.append("Validation data: the last rows, split off by your validation_split as "
+                     "Keras does.")
+    if setup.get("sampled"):
+        notes.append(f"The data checks read {setup.get('n_train', '?')} training rows sampled "
+                     f"from your {setup.get('input', 'stream')} input; training used all of it.")
+    return notes
 
 
 def role_label(finding: Finding) -> str:

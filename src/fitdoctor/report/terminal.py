@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fitdoctor.findings import Finding, Report
-from fitdoctor.report.summary import headline, role_label
+from fitdoctor.report.summary import data_notes, headline, role_label
 from fitdoctor.report.values import format_value
 
 _STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
@@ -56,8 +56,8 @@ def render_report(
         f"{s.get('n_train', '?')} train / {s.get('n_val', '?')} val rows · "
         f"{s.get('n_params', '?')} parameters · budget {report.budget} · seed {report.seed}",
     ))
-    if s.get("validation") == "held_out":
-        console.print("[dim]no validation data given: 20 % of the training rows were held out[/]")
+    for note in data_notes(s):
+        console.print(Text(note, style="dim"))
     line = headline(report).text()
     if line:
         console.print(Text(line))
