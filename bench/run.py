@@ -238,7 +238,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "faults": len(faulty),
         "faults_found": sum(1 for r in faulty if r["found"]),
-        "faults_first": sum(1 for r in faulty if r["hit1"]),
+        "faults_first": sum(1 for r in faulty if r.get("hit1")),
         "numpy_twins": sum(1 for r in rows if r.get("numpy_twin")),
         "numpy_twins_same_first": sum(1 for r in rows if r.get("same_first")),
         "healthy": len(healthy),

@@ -111,24 +111,33 @@ def test_a_raising_case_becomes_an_error_row(tmp_path):
 
 
 def test_summary_and_markdown_count_found_faults_and_false_alarms():
-    def row(case, expected, top3, found, healthy, ratio, error=None):
+    def row(case, expected, top3, found, healthy, ratio, error=None, numpy_twin=None,
+            twin_first=None):
         return {"case": case, "expected": expected, "top3": top3, "found": found,
                 "healthy": healthy, "false_alarms": top3 if healthy else [],
-                "plain_fit_s": 2.0, "diagnose_s": 2.0 * ratio, "ratio": ratio, "error": error}
+                "plain_fit_s": 2.0, "diagnose_s": 2.0 * ratio, "ratio": ratio, "error": error,
+                "hit1": bool(top3) and top3[0] in expected, "numpy_twin": numpy_twin,
+                "twin_first": twin_first,
+                "same_first": None if numpy_twin is None else twin_first == (top3 or [None])[0]}
 
     rows = [
         row("lr_high", ["lr_too_high"], ["lr_too_high", "nan_loss"], True, False, 2.0),
         row("dead", ["dead_relu"], ["underfitting"], False, False, 3.0),
+        row("stream", ["lr_too_high"], ["nan_loss", "lr_too_high"], True, False, 2.0,
+            numpy_twin="twin.py", twin_first="lr_too_high"),
         row("ok", [], [], None, True, 2.5),
         row("ok2", [], ["label_noise"], None, True, 4.0),
     ]
     summary = runner.summarize(rows)
-    assert summary["faults_found"] == 1 and summary["faults"] == 2
+    assert summary["faults_found"] == 2 and summary["faults"] == 3
+    assert summary["faults_first"] == 1
+    assert summary["numpy_twins"] == 1 and summary["numpy_twins_same_first"] == 0
     assert summary["healthy_with_false_alarms"] == 1 and summary["false_alarm_findings"] == 1
-    assert summary["ratio_median"] == pytest.approx(2.75) and summary["ratio_max"] == 4.0
+    assert summary["ratio_median"] == pytest.approx(2.5) and summary["ratio_max"] == 4.0
     meta = {"budget": "standard", "seed": 0, "machine": "m", "tensorflow": "t", "keras": "k",
             "load_before": "0", "load_after": "0"}
     text = runner.render_markdown(rows, summary, meta, None)
-    assert "| dead | `dead_relu` | `underfitting` | **no** |" in text
-    assert "Faults found in the top 3: **1/2**" in text
+    assert "| dead | `dead_relu` | `underfitting` | **no** | no |" in text
+    assert "Faults found in the top 3 (hit@3): **2/3**; first (hit@1): **1/3**" in text
+    assert "`lr_too_high` (differs)" in text
     assert "Healthy setups with a false alarm: **1/2**" in text
