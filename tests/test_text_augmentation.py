@@ -28,6 +28,7 @@ from fitdoctor.budget import get_budget
 from fitdoctor.errors import DataError
 from fitdoctor.evidence import Evidence, EvidenceSkipped
 from fitdoctor.findings import Finding
+from fitdoctor.fix.records import CandidateStatus
 from fitdoctor.fix.remedies import registered_remedies
 
 from .conftest import fingerprint
@@ -370,10 +371,10 @@ def test_fix_keeps_text_augmentation_when_validation_uses_synonyms(text_setup):
     result = fitdoctor.fix(setup=text_setup, budget="quick", remedies=["text_augmentation"],
                            grids={"text_augmentation": (0.1,)})
     assert "overfitting" in result.report.ids()
-    (trial,) = [t for t in result.trials if t["remedy"] == "text_augmentation"]
+    (trial,) = [t for t in result.trials if t.remedy == "text_augmentation"]
     assert {"strength", "finding", "status", "reason", "val_accuracy", "gain",
-            "threshold"} <= set(trial)
-    assert trial["status"] == "accepted", trial
+            "threshold"} <= set(trial.to_dict())
+    assert trial.status is CandidateStatus.ACCEPTED, trial
     assert result.applied == ("text_augmentation(0.1)",)
     assert result.after["val_accuracy"] - result.before["val_accuracy"] > 0.1
 
@@ -382,4 +383,4 @@ def test_fix_keeps_text_augmentation_when_validation_uses_synonyms(text_setup):
                              remedies=["text_augmentation"],
                              grids={"text_augmentation": (0.1, 0.3)})
     assert ablation.applied == ()
-    assert all(t["status"] == "rejected" and t["gain"] < 0.05 for t in ablation.trials)
+    assert all(t.status is CandidateStatus.REJECTED and t.gain < 0.05 for t in ablation.trials)
