@@ -73,6 +73,19 @@ def test_zero_concavity_in_breast_cancer_is_not_called_missing():
     assert finding((x_tr, y_tr), (x_val, y_val)) is None
 
 
+def test_zero_pixels_on_a_scale_of_sixteenths_are_a_level_not_missing():
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x, y = (x / 16).astype("float32"), y % 2  # odd or even: the helper's model is binary
+    assert finding((x[:100], y[:100]), (x[1000:], y[1000:])) is None  # few rows, many zeros
+    rng = np.random.default_rng(0)
+    x_tr = x[:1200].copy()
+    for row in rng.choice(1200, 40, replace=False):  # stray entry errors must not make the
+        x_tr[row, rng.choice(64, 8, replace=False)] = rng.uniform(30, 90, 8)  # grid look fine
+    assert finding((x_tr, y[:1200]), (x[1200:], y[1200:])) is None
+
+
 def test_a_minus_999_code_is_named_and_explains_the_scale_it_stretches(pima):
     (x, y), (xv, yv) = pima
     coded, coded_val = x.copy(), xv.copy()

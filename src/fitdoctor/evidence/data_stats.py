@@ -140,12 +140,13 @@ class Sentinel:
     - `"code"`: an all-nines code (`MISSING_CODES`: -999, 9999, ...) that lies beyond every
       other value of its column. `gap_to_range` is its distance to the nearest other value over
       the range (max - min) of the other values.
-    - `"zero"`: exact zeros in a column whose other values are all positive and take at least
-      two distinct values. `expected_in_gap` is how many values the empty interval between 0
-      and the smallest positive value m would hold if the column ran on down to zero at the
-      density of its lowest tenth of positive values: that tenth's count per possible value in
-      [m, 10th percentile], times the possible values in (0, m). Possible values follow the
-      column's own resolution (the smallest step between its distinct values), so integer
+    - `"zero"`: exact zeros in a column whose other values are all positive and continuous
+      (at least `MIN_CONTINUOUS_VALUES`, 20, distinct values). `expected_in_gap` is how many
+      values the empty interval between 0 and the smallest positive value m would hold if the
+      column ran on down to zero at the density of its lowest tenth of positive values: that
+      tenth's count per possible value in [m, 10th percentile], times the possible values in
+      (0, m). Possible values follow the column's own resolution (the smallest step between its
+      lowest distinct values), so integer
       counts such as pregnancies (m = 1 step) give 0: nothing could lie in between.
       `depth` is how far below the positive values' median zero lies, in robust standard
       deviations of those values (interquartile range / 1.349).
@@ -182,14 +183,23 @@ class Sentinel:
         return out
 
 
+#: Distinct positive values a column needs before its zeros may be judged implausible.
+MIN_CONTINUOUS_VALUES = 20
+
+
 def _zero_candidate(column: np.ndarray) -> tuple[float, float] | None:
-    """(expected_in_gap, depth) for a column with zeros and otherwise positive values."""
+    """(expected_in_gap, depth) for a column with zeros and otherwise positive, continuous
+    values (at least `MIN_CONTINUOUS_VALUES` distinct ones: on a scale of a few levels, such as
+    pixel intensities in sixteenths or ratings, zero is one of the levels)."""
     positive = column[column > 0]
     distinct = np.unique(positive)
-    if len(distinct) < 2 or (column < 0).any():
+    if len(distinct) < MIN_CONTINUOUS_VALUES or (column < 0).any():
         return None
-    low, step = float(distinct[0]), float(np.diff(distinct).min())
     tenth = float(np.percentile(positive, 10))
+    # the column's resolution where the gap is: the smallest step among its lowest values (a few
+    # stray values elsewhere, say entry errors, must not make the grid look finer than it is)
+    lowest = distinct[distinct <= max(tenth, float(distinct[1]))]
+    low, step = float(distinct[0]), float(np.diff(lowest).min())
     in_tenth = int((positive <= tenth).sum())
     tenth_slots = round((tenth - low) / step) + 1  # possible values in [m, tenth]
     gap_slots = max(0, round(low / step) - 1)  # possible values in (0, m)
