@@ -179,4 +179,6 @@ def test_learning_curve_still_rising_interface():
                          (0.70, 0.80, 0.805), (), ())
     falling_loss = LearningCurve("loss", False, (50, 100), (0.1, 0.1), (2.0, 1.0), (), ())
     assert rising.still_rising and not flat.still_rising and falling_loss.still_rising
+    perfect = LearningCurve("accuracy", True, (31, 124), (1.0, 1.0), (0.889, 1.0), (), ())
+    assert not perfect.still_rising  # healthy wine: no validation error left for rows to fix
     assert rising.gaps == pytest.approx((0.30, 0.25, 0.17))

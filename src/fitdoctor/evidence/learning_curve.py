@@ -94,10 +94,13 @@ class LearningCurve:
     def still_rising(self) -> bool:
         """Whether validation still improved clearly, per doubling, between the last two sizes.
 
-        Never when the last score is no better than chance (`chance`).
+        Never when the last score is no better than chance (`chance`), nor when it is already
+        perfect (accuracy 1.0: more rows cannot raise it).
         """
         gain = self.gain_per_doubling
         if gain is None or gain <= RISING_TOLERANCE:
+            return False
+        if self.higher_is_better and self.val_scores[-1] >= 1.0:
             return False
         return self.chance is None or self.val_scores[-1] > self.chance + RISING_TOLERANCE
 
