@@ -123,6 +123,7 @@ def _from_check(check_id, severity):
     ("missing_values", "lr_too_high"),
     ("unscaled_targets", "lr_too_low"),
     ("unscaled_inputs", "lr_too_high"),
+    ("class_imbalance", "underfitting"),  # predicting the common class scores chance accuracy
 ])
 @pytest.mark.parametrize("cause_severity", ["critical", "warning"])
 def test_the_checks_encode_cause_above_symptom(cause, symptom, cause_severity):

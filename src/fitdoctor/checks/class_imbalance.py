@@ -22,6 +22,9 @@ class ClassImbalance(Check):
     category = "data"
     rank = 30
     requires = ("data_stats", "oof_probs")
+    #: A network that predicts the common class everywhere scores the chance accuracy, which
+    #: `underfitting` reports; when the rare class's recall is measured low, that is why.
+    explains = ("underfitting",)
 
     def __init__(self, *, min_ratio: float = 3.0, min_recall: float = 0.5,
                  min_recall_gap: float = 0.2) -> None:
