@@ -351,3 +351,21 @@ def test_fix_takes_a_compiled_model_instance_and_never_trains_it(digits):
                            fit={"epochs": 2}, budget="quick", remedies=["early_stopping"])
     assert result.before["val_accuracy"] > 0.5
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def test_a_remedy_that_mends_the_output_loss_pair_can_train_again(digits):
+    def categorical_on_ids():  # integer labels into categorical cross-entropy: cannot train
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, "softmax")])
+        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    def sparse_on_ids():
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, "softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    setup = fitdoctor.Setup.from_arrays(categorical_on_ids, digits[0], digits[1], {"epochs": 1})
+    assert setup.loss_error is not None
+    mended = setup.replace(build_model=sparse_on_ids)
+    assert mended.loss_error is None and mended.train(0).history["val_accuracy"]
+    assert setup.replace(fit={"epochs": 2}).loss_error == setup.loss_error

@@ -399,6 +399,9 @@ class Setup:
         A remedy that changes rows trains on the changed arrays. That needs every row in the
         form the model takes: arrays, or a stream whose sample is all of it.
 
+        When one batch showed the loss cannot read the labels (`loss_error`), the changed
+        setup is tried on a batch again, so a remedy that mends the output/loss pair can train.
+
         Raises:
             NotEditable: rows were changed but the data is a stream fitdoctor only sampled,
                 or several inputs / text the checks read in another form.
@@ -413,6 +416,10 @@ class Setup:
                     + "; apply it in your own data pipeline"
                 )
             changes["feed"] = None
+        if self.loss_error is not None and "loss_error" not in changes:
+            # a remedy may mend what one batch showed (the output/loss pair): look again
+            changed = dataclasses.replace(self, **changes, loss_error=None)
+            return dataclasses.replace(changed, loss_error=smoke_test(changed))
         return dataclasses.replace(self, **changes)
 
     def summary(self) -> dict[str, Any]:
