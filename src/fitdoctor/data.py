@@ -203,19 +203,16 @@ def _split_batch(batch: Any, what: str) -> tuple[Any, Any]:
 
 def _batches(obj: Any, kind: str, seed: int, max_batches: int | None):
     """Iterate batches of a stream; PyDataset batches are visited in a seeded random order."""
-    if kind == "PyDataset":
-        count = obj.num_batches
-        if count is None:  # an endless PyDataset
-            index = iter(int(i) for i in range(max_batches or 1_000_000))
-        else:
-            index = iter(np.random.default_rng(seed).permutation(int(count)).tolist())
-        for i in index:
-            yield obj[i]
-        return
-    if kind == "tf.data":
+    if kind != "PyDataset":  # a dataset or generator: in its own order
         yield from obj
         return
-    yield from obj
+    count = obj.num_batches
+    if count is None:  # an endless PyDataset
+        index = range(max_batches or 1_000_000)
+    else:
+        index = np.random.default_rng(seed).permutation(int(count)).tolist()
+    for i in index:
+        yield obj[i]
 
 
 def draw_sample(obj: Any, kind: str, *, max_rows: int, seed: int = 0,
