@@ -90,8 +90,20 @@ def _worker(setup_file: Path, url: str, study: str, trials: int, out: Path) -> s
                             text=True)
 
 
-def _trials(url: str, study: str) -> list[optuna.trial.FrozenTrial]:
-    return optuna.load_study(study_name=study, storage=open_storage(url)).get_trials()
+@pytest.fixture(scope="module")
+def storage(postgres_url):
+    """One storage (one connection pool) for everything the test itself reads.
+
+    Opening a storage per poll leaves a pool of connections behind each time until the garbage
+    collector finds it; at two polls a second that exhausted the server's 100 connections.
+    """
+    opened = open_storage(postgres_url)
+    yield opened
+    opened.engine.dispose()
+
+
+def _trials(storage: optuna.storages.BaseStorage, study: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=study, storage=storage).get_trials()
 
 
 def test_two_workers_lose_and_duplicate_no_trial(postgres_url, setup_file):
@@ -105,7 +117,7 @@ def test_two_workers_lose_and_duplicate_no_trial(postgres_url, setup_file):
         assert duplicated_configurations(trials) == []
 
 
-def test_killed_worker_leaves_every_completed_trial(postgres_url, setup_file, tmp_path):
+def test_killed_worker_leaves_every_completed_trial(postgres_url, storage, setup_file, tmp_path):
     doomed = _worker(setup_file, postgres_url, "killed", 20, tmp_path / "doomed")
     other = _worker(setup_file, postgres_url, "killed", 3, tmp_path / "other")
     deadline = time.monotonic() + 300
@@ -113,7 +125,7 @@ def test_killed_worker_leaves_every_completed_trial(postgres_url, setup_file, tm
     while time.monotonic() < deadline:
         time.sleep(0.5)
         try:
-            trials = _trials(postgres_url, "killed")
+            trials = _trials(storage, "killed")
         except KeyError:  # the study does not exist yet
             continue
         mine = [t for t in trials if t.user_attrs.get("fitdoctor_worker", "").endswith(
@@ -128,7 +140,7 @@ def test_killed_worker_leaves_every_completed_trial(postgres_url, setup_file, tm
     assert doomed.returncode == -signal.SIGKILL, "the worker finished before it could be killed"
     other.communicate(timeout=600)
     assert other.returncode == 0
-    after = {t.number: t for t in _trials(postgres_url, "killed")}
+    after = {t.number: t for t in _trials(storage, "killed")}
     for number, value in snapshot.items():
         assert after[number].state is optuna.trial.TrialState.COMPLETE
         assert after[number].value == value
@@ -136,6 +148,6 @@ def test_killed_worker_leaves_every_completed_trial(postgres_url, setup_file, tm
     # A rerun on this machine fails the dead worker's trial and goes on.
     resume = _worker(setup_file, postgres_url, "killed", 1, tmp_path / "resume")
     assert resume.communicate(timeout=600)[0] is not None and resume.returncode == 0
-    final = _trials(postgres_url, "killed")
+    final = _trials(storage, "killed")
     assert not [t for t in final if t.state is optuna.trial.TrialState.RUNNING]
     assert len(final) == len(after) + 1
