@@ -300,6 +300,8 @@ def test_irrelevant_features_fires_on_noise_columns(cancer):
     found = problems(setup_of((x, y), (xv, yv)), "irrelevant_features")
     assert len(found) == 1
     ev = found[0].evidence
+    assert found[0].severity.value == "warning"  # 426 rows for 90 features
+    assert ev["samples_per_feature"] < 10
     assert ev["no_signal_features"] >= 50
     assert ev["no_signal_features"] <= 60 + 5  # at most a few of the 30 real features
     named = [int(n[2:-1]) for n in ev["no_signal_names"]]

@@ -21,9 +21,12 @@ class IrrelevantFeatures(Check):
         "baseline coefficients first) whose removal lowers the score by at most `max_drop_se` "
         "standard errors of the paired difference, the one whose removal leaves the best score "
         "is named. When at least "
-        "`min_count` features and at least `max_fraction` of all are named it is a warning: "
-        "noise features give the model ways to fit noise, most so with few samples per "
-        "feature (reported). Not run on text given as token ids into an Embedding layer."
+        "`min_count` features and at least `max_fraction` of all are named, they are reported. "
+        "Noise features give a model ways to fit noise when there are few samples per "
+        "feature, so the finding is a warning only under `min_samples_per_feature` training "
+        "rows per feature (10, the events-per-variable rule of thumb of Peduzzi et al., 1996); "
+        "with more rows per feature it is information: true, but not measured to hurt. Not run "
+        "on text given as token ids into an Embedding layer."
     )
     category = "data"
     rank = 60
@@ -31,13 +34,15 @@ class IrrelevantFeatures(Check):
     requires = ("feature_relevance",)
 
     def __init__(self, *, max_fraction: float = 0.2, min_count: int = 5,
-                 max_drop_se: float = 0.5) -> None:
+                 max_drop_se: float = 0.5, min_samples_per_feature: float = 10.0) -> None:
         """Args:
         max_fraction: Share of confirmed no-signal features that is a warning. Defaults to 0.2.
         min_count: Confirmed no-signal features needed as well. Defaults to 5.
         max_drop_se: Largest score drop, in standard errors of the paired fold differences,
             for leaving features out to count as costing nothing. Defaults to 0.5 (the
             probe's bisection uses the same).
+        min_samples_per_feature: Training rows per feature from which noise features are
+            information, not a warning. Defaults to 10.
         """
         if not 0 < max_fraction <= 1:
             raise ValueError(
@@ -50,6 +55,7 @@ class IrrelevantFeatures(Check):
             )
         self.max_fraction, self.min_count = max_fraction, min_count
         self.max_drop_se = max_drop_se
+        self.min_samples_per_feature = min_samples_per_feature
 
     def run(self, evidence: Evidence) -> list[Finding]:
         rel = evidence.get("feature_relevance")
@@ -64,17 +70,25 @@ class IrrelevantFeatures(Check):
         names = [rel.feature_names[i] for i in silent]
         n_train = evidence.setup.n_train
         useful = n_features - len(silent)
+        per_feature = n_train / n_features
+        hurts = per_feature < self.min_samples_per_feature
+        title = (f"{len(silent)} of {n_features} features carry no measurable signal about the "
+                 f"label (e.g. {', '.join(names[:4])}); leaving them out costs the baseline "
+                 "nothing")
+        if not hurts:
+            title += (f"; with {per_feature:.0f} training rows per feature they are unlikely "
+                      "to hurt")
         return [self.finding(
-            "warning",
-            f"{len(silent)} of {n_features} features carry no measurable signal about the label "
-            f"(e.g. {', '.join(names[:4])}); leaving them out costs the baseline nothing",
+            "warning" if hurts else "info",
+            title,
             {"no_signal_features": len(silent), "n_features": n_features,
              "no_signal_names": names[:30], "noise_floor_nats": round(rel.noise_floor, 4),
              "candidates_under_floor": len(rel.candidates),
              "ablation_metric": rel.ablation_metric, "ablation_rows": rel.ablation_rows,
              "score_drop_without_them": round(best.drop, 5),
              "score_drop_se": round(best.drop_se, 5),
-             "samples_per_feature": round(n_train / n_features, 1),
+             "samples_per_feature": round(per_feature, 1),
+             "warning_below_samples_per_feature": self.min_samples_per_feature,
              "samples_per_useful_feature": round(n_train / max(1, useful), 1),
              "rows_measured": rel.rows},
             "Drop the no-signal features (or select features on the training split), or "
