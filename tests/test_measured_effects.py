@@ -358,3 +358,30 @@ def test_label_noise_reads_signals_by_their_spectrum(waves):
 
 def test_label_noise_silent_on_clean_signals(waves):
     assert [f for f in problems(wave_setup(*waves), "label_noise") if f.is_problem] == []
+
+
+@pytest.fixture(scope="module")
+def hard_labels():
+    """Titanic's shape: a few coded features that many rows share, and an outcome drawn at
+    random for each group (85 % one way), so about 15 % of rows, in training and validation
+    alike, disagree with the best possible model, and confidently."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(2500, 4)).astype("float32")
+    p = np.where(x[:, 0] + x[:, 1] >= 1, 0.85, 0.15)
+    return split(x, (rng.random(len(x)) < p).astype("int64"))
+
+
+def test_label_noise_silent_when_labels_are_hard_in_validation_too(hard_labels):
+    found = problems(setup_of(*hard_labels, n_classes=2), "label_noise")
+    assert [f for f in found if f.is_problem] == []
+    assert all("validation labels disagree" in f.evidence["why_not_a_warning"] for f in found)
+
+
+def test_label_noise_fires_when_only_the_training_labels_are_flipped(hard_labels):
+    (x, y), val = hard_labels
+    flipped = np.random.default_rng(1).choice(len(y), size=len(y) // 5, replace=False)
+    noisy = y.copy()
+    noisy[flipped] = 1 - noisy[flipped]
+    found = problems(setup_of((x, noisy), val, n_classes=2), "label_noise")
+    assert len(found) == 1 and found[0].is_problem
+    assert found[0].evidence["screening_accuracy"] < found[0].evidence["screening_val_accuracy"]

@@ -23,7 +23,9 @@ class LabelNoise(Check):
         "when the flagged share is at least `min_explained_ratio` times that share of "
         "unexplained errors (on the clean twins of bench/label_noise.py it is at most 1.0), "
         "the median class holds at least `min_rows_per_class` rows of the sample (per-class "
-        "thresholds are means over a class), and at least "
+        "thresholds are means over a class), the screening model errs out of fold on training "
+        "rows more often than on validation rows by `noise_se` standard errors (labels that "
+        "are hard to predict, not wrong, are as hard in validation), and at least "
         "`min_flagged` rows are flagged; and not when at least `max_one_class_share` of the "
         "flagged rows carry the label of one class that is at most half as common as the most "
         "common one (that is imbalance, not noise). Then a flagged share of at least "
@@ -41,7 +43,7 @@ class LabelNoise(Check):
     def __init__(self, *, max_issue_fraction: float = 0.05, critical_fraction: float = 0.2,
                  min_balanced_lift: float = 0.25, min_explained_ratio: float = 1.5,
                  min_flagged: int = 10, min_rows_per_class: int = 20,
-                 max_one_class_share: float = 0.8) -> None:
+                 max_one_class_share: float = 0.8, noise_se: float = 2.0) -> None:
         """Args:
         max_issue_fraction: Share of flagged rows that is a warning. Defaults to 0.05.
         critical_fraction: Share of flagged rows that is critical. Defaults to 0.2.
@@ -55,6 +57,8 @@ class LabelNoise(Check):
             judged. Defaults to 20.
         max_one_class_share: Share of the flagged rows in one rarer class above which they
             are read as imbalance, not noise. Defaults to 0.8.
+        noise_se: Standard errors by which the screening model's out-of-fold error on
+            training rows must exceed its error on validation rows. Defaults to 2.0.
         """
         if not 0 < max_issue_fraction <= critical_fraction <= 1:
             raise ValueError(
@@ -81,6 +85,23 @@ class LabelNoise(Check):
         self.min_explained_ratio, self.min_flagged = min_explained_ratio, min_flagged
         self.max_one_class_share = max_one_class_share
         self.min_rows_per_class = min_rows_per_class
+        self.noise_se = noise_se
+
+    def _noisier_than_validation(self, oof) -> bool:
+        """Whether the screening model errs more out of fold on training rows than on
+        validation rows, by more than `noise_se` standard errors of the difference.
+
+        Wrong training labels raise the first error only; labels that are simply hard to
+        predict (the passengers of Titanic who share every feature and not their fate) raise
+        both alike. Without validation rows this cannot be told, and it is not held against
+        the labels.
+        """
+        if oof.val_rows == 0 or not np.isfinite(oof.val_accuracy):
+            return True
+        train_err, val_err = 1 - oof.accuracy, 1 - oof.val_accuracy
+        se = np.sqrt(train_err * (1 - train_err) / len(oof.rows)
+                     + val_err * (1 - val_err) / oof.val_rows)
+        return train_err - val_err > self.noise_se * se
 
     def run(self, evidence: Evidence) -> list[Finding]:
         from cleanlab.filter import find_label_issues
@@ -112,6 +133,12 @@ class LabelNoise(Check):
             reason = (f"the screening model is too weak to tell wrong labels from hard rows: "
                       f"it is wrong on {unexplained:.1%} of the rows that do not look "
                       f"mislabeled, against {fraction:.1%} flagged")
+        elif not self._noisier_than_validation(oof):
+            reason = (f"validation labels disagree with the screening model about as often as "
+                      f"training labels ({1 - oof.val_accuracy:.1%} of {oof.val_rows} validation "
+                      f"rows against {1 - oof.accuracy:.1%} out of fold): these labels are hard "
+                      "to predict from the features (or noisy in both splits), not wrong in "
+                      "training")
         elif len(ranked) < self.min_flagged:
             reason = f"only {len(ranked)} rows flagged"
         elif (by_class[top_class] >= self.max_one_class_share * len(ranked)
@@ -134,6 +161,8 @@ class LabelNoise(Check):
                  "majority_class_accuracy": round(oof.majority, 4),
                  "screening_balanced_accuracy": round(balanced, 4),
                  "unexplained_error_rate": round(unexplained, 4),
+                 "screening_val_accuracy": round(oof.val_accuracy, 4),
+                 "screening_val_rows": oof.val_rows,
                  "flagged_by_class": {str(int(c)): int(n)
                                       for c, n in zip(oof.classes, by_class, strict=True)}}
         if reason:

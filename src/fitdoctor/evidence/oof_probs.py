@@ -54,6 +54,9 @@ class OofProbs:
         model: What produced them.
         folds: Cross-validation folds.
         n_train: Training rows the sample was drawn from.
+        val_accuracy: Accuracy on validation rows of the same screening model fitted on the
+            whole sample (NaN when there are none); `val_rows`: how many it read. Labels that
+            disagree with it as often in validation as in training are hard, not wrong.
     """
 
     rows: np.ndarray
@@ -65,6 +68,8 @@ class OofProbs:
     model: str
     folds: int
     n_train: int
+    val_accuracy: float = float("nan")
+    val_rows: int = 0
 
     def recall_by_class(self) -> dict[int, float]:
         """Out-of-fold recall of the screening model per class id."""
@@ -83,6 +88,8 @@ class OofProbs:
             "folds": self.folds,
             "accuracy": round(self.accuracy, 4),
             "majority_baseline": round(self.majority, 4),
+            "val_accuracy": round(self.val_accuracy, 4),
+            "val_rows": self.val_rows,
         }
 
 
@@ -117,27 +124,27 @@ def oof_probs(evidence: Evidence) -> OofProbs:
         )
     folds = int(min(5, counts.min()))
     raw = np.asarray(setup.x_train)[rows]
-    x, _ = table_view(raw)
-    x = np.where(np.isfinite(x), x, np.nan)
-    x[:, np.isnan(x).all(axis=0)] = 0.0
-    views = {"": x}
+    views = {"": _features}
     if is_sequence(raw):
-        views[" on magnitude spectra"] = spectrum(raw)
+        views[" on magnitude spectra"] = lambda values: _features(spectrum(values))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=evidence.seed)
     candidates = {
-        "logistic regression": LogisticRegression(max_iter=300),
-        "15-nearest-neighbours": KNeighborsClassifier(n_neighbors=15, weights="distance"),
+        "logistic regression": lambda: LogisticRegression(max_iter=300),
+        "15-nearest-neighbours": lambda: KNeighborsClassifier(n_neighbors=15, weights="distance"),
     }
     best = None
-    for view, features in views.items():
+    for view, transform in views.items():
+        features = transform(raw)
         for name, estimator in candidates.items():
-            model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator)
+            model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator())
             with threadpool_limits(1):  # BLAS/OpenMP threads oversubscribe a busy machine
                 probs = cross_val_predict(model, features, labels, cv=cv, method="predict_proba")
             accuracy = float((probs.argmax(axis=1) == labels).mean())
             if best is None or accuracy > best[2]:
-                best = (name + view, probs, accuracy)
-    name, probs, accuracy = best
+                best = (name + view, probs, accuracy, transform, features, model)
+    name, probs, accuracy, transform, features, model = best
+    val_accuracy, val_rows = _validation_accuracy(setup, model, transform, features, labels,
+                                                  classes, limit, evidence.seed)
     return OofProbs(
         rows=rows,
         classes=classes,
@@ -148,4 +155,33 @@ def oof_probs(evidence: Evidence) -> OofProbs:
         model=f"{name} (median imputation, standardised)",
         folds=folds,
         n_train=setup.n_train,
+        val_accuracy=val_accuracy,
+        val_rows=val_rows,
     )
+
+
+def _features(raw: np.ndarray) -> np.ndarray:
+    x, _ = table_view(raw)
+    x = np.where(np.isfinite(x), x, np.nan)
+    x[:, np.isnan(x).all(axis=0)] = 0.0
+    return x
+
+
+def _validation_accuracy(setup, model, transform, features: np.ndarray, labels: np.ndarray,
+                         classes: np.ndarray, limit: int, seed: int) -> tuple[float, int]:
+    """The screening model fitted on the whole sample, scored on (a sample of) validation rows."""
+    from threadpoolctl import threadpool_limits
+
+    if setup.x_val is None or setup.y_val is None or not len(setup.y_val):
+        return float("nan"), 0
+    rows = sample_rows(len(setup.y_val), limit, seed + 3)
+    given = class_ids(np.asarray(setup.y_val)[rows])
+    keep = np.isfinite(given.astype("float64"))
+    rows, given = rows[keep], given[keep].astype(np.int64)
+    if not len(rows):
+        return float("nan"), 0
+    x_val = np.asarray(setup.x_val)[rows]
+    with threadpool_limits(1):
+        model.fit(features, labels)
+        predicted = classes[model.predict(transform(x_val))]
+    return float((predicted == given).mean()), int(len(rows))
