@@ -194,6 +194,19 @@ def test_adults_question_marks_are_read_as_missing_and_named(tmp_path, caplog):
     assert "native-country (8)" in message
 
 
+def test_missing_text_values_are_counted_per_column_of_the_table_not_per_one_hot_column(
+        tmp_path):
+    setup = setup_from_table(adult_with_header(tmp_path), "income", fit={"epochs": 1})
+    report = fitdoctor.diagnose(setup=setup, checks=["missing_values"], budget="quick")
+    [found] = [f for f in report.findings if f.id == "missing_values"]
+    by_column = found.evidence["by_column"]
+    # a '?' in occupation blanks every occupation=... column of the row: one missing value
+    assert set(by_column) == {"workclass", "occupation", "native-country"}
+    assert {c: n["train"] + n["val"] for c, n in by_column.items()} == {
+        "workclass": 16, "occupation": 16, "native-country": 8}
+    assert "40 values are missing (workclass, occupation, native-country)" in found.title
+
+
 @pytest.mark.parametrize("marker", ["?", " ?", "NA", "N/A", "null", "None", "nan", ""])
 def test_missing_value_markers_leave_a_numeric_column_numeric(tmp_path, caplog, marker):
     caplog.set_level(logging.WARNING, logger="fitdoctor")

@@ -157,17 +157,21 @@ class MissingValues(Check):
         total = 0 if absorbed else int(train.sum() + val.sum())
         if total == 0 and stats.label_missing == 0 and passed.nonfinite_created == 0:
             return None
+        names, train, val = _by_source_column(stats.feature_names, train, val)
+        if total:
+            total = int(train.sum() + val.sum())
         both = train + val
-        order = [int(i) for i in np.argsort(-both) if both[i] > 0][: self.max_columns_shown]
+        order = [int(i) for i in np.argsort(-both, kind="stable") if both[i] > 0][
+            : self.max_columns_shown]
         facts = {
             "missing_in_train_features": int(train.sum()),
             "missing_in_val_features": int(val.sum()),
             "missing_labels": stats.label_missing,
             "columns_with_missing": int((both > 0).sum()),
-            "by_column": {stats.feature_names[i]: {"train": int(train[i]), "val": int(val[i])}
+            "by_column": {names[i]: {"train": int(train[i]), "val": int(val[i])}
                           for i in order},
         }
-        where = ", ".join(stats.feature_names[i] for i in order[:3]) or "the labels"
+        where = ", ".join(names[i] for i in order[:3]) or "the labels"
         if stats.image:
             facts["by_column"] = {"pixels": {"train": int(train.sum()), "val": int(val.sum())}}
             where = "pixel values"
@@ -192,6 +196,22 @@ class MissingValues(Check):
             title = (f"{total + stats.label_missing} NaN/Inf values reach the model ({where}); "
                      "one NaN in a batch turns the loss into NaN")
         return {"facts": facts, "title": title, "filled": filled_by_us}
+
+
+def _by_source_column(names: tuple[str, ...], train: np.ndarray, val: np.ndarray
+                      ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Missing counts per column of the user's table: one-hot columns (`"occupation=Sales"`,
+    as `--data` encodes a text column) are missing together, so a group counts its most
+    missing member once, under the source column's name."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        groups.setdefault(str(name).split("=", 1)[0], []).append(i)
+    if len(groups) == len(names):
+        return tuple(map(str, names)), np.asarray(train), np.asarray(val)
+    pick = list(groups.values())
+    return (tuple(groups),
+            np.array([np.asarray(train)[idx].max() for idx in pick]),
+            np.array([np.asarray(val)[idx].max() for idx in pick]))
 
 
 class _AsGiven:
