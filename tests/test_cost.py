@@ -98,3 +98,41 @@ def test_a_curve_that_ends_at_chance_is_not_rising():
     # a linear model on two circles: 225 rows land below chance, 900 rows reach it
     assert not curve((225, 900), (0.333, 0.483), chance=0.5).still_rising
     assert curve((225, 900), (0.333, 0.60), chance=0.5).still_rising
+
+
+def _spent_budget(digits, monkeypatch):
+    """Digits' 64 pixels with the whole budget spent once the probe run has timed the fit."""
+    monkeypatch.setattr(cost, "MIN_SECONDS", 0.0)
+    tight = Budget("tight", seeds=1, lr_range_steps=10, learning_curve=False,
+                   max_audit_rows=1000, fit_multiple=1.0)
+    (x, y), val = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x, y), val, {"epochs": 1})
+    evidence = Evidence(setup, tight)
+    evidence.get("probe_run")
+    return evidence
+
+
+def test_feature_relevance_past_its_time_stops_between_features_and_says_so(digits,
+                                                                            monkeypatch):
+    from fitdoctor.evidence import EvidenceUnavailable
+
+    evidence = _spent_budget(digits, monkeypatch)
+    with pytest.raises(EvidenceUnavailable, match="estimated for 32 of 64 features only"):
+        evidence.get("feature_relevance")
+
+
+def test_feature_relevance_within_its_time_estimates_every_feature(digits):
+    (x, y), val = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x, y), val, {"epochs": 1})
+    evidence = Evidence(setup, get_budget("standard"))
+    evidence.get("probe_run")
+    relevance = evidence.get("feature_relevance")
+    assert len(relevance.mutual_info) == 64 and relevance.notes == ()
+
+
+def test_oof_probs_past_its_time_keep_the_first_screening_model(digits, monkeypatch):
+    evidence = _spent_budget(digits, monkeypatch)
+    oof = evidence.get("oof_probs")
+    assert oof.model.startswith("logistic regression")
+    assert len(oof.notes) == 1 and "15-nearest-neighbours not tried" in oof.notes[0]
+    assert "past the diagnosis's 1 plain fits" in oof.notes[0]

@@ -300,7 +300,7 @@ def _fit_baselines(evidence: Evidence) -> Baselines:
     for name, model, row_cap in _models(classification, x_tr.shape[1], n_classes, evidence.seed,
                                         y_tr.ndim > 1):
         if fitted and clock.expired():  # the cheapest one always runs
-            notes.append(f"{name} skipped: {_spent(evidence, clock)}")
+            notes.append(f"{name} skipped: {clock.spent()}")
             continue
         xs, ys = x_tr, y_tr
         if row_cap is not None and len(xs) > row_cap:
@@ -322,7 +322,7 @@ def _fit_baselines(evidence: Evidence) -> Baselines:
     best, model, xs, ys = pick(in_order, key=lambda f: f[0].val_score)
     cv_mean = cv_std = None
     if clock.expired():
-        notes.append(f"cross-validation of {best.name} skipped: {_spent(evidence, clock)}")
+        notes.append(f"cross-validation of {best.name} skipped: {clock.spent()}")
     else:
         cv_mean, cv_std = _cross_validate(model, xs, ys, higher, score, evidence.seed)
     scores = tuple(
@@ -330,13 +330,6 @@ def _fit_baselines(evidence: Evidence) -> Baselines:
         for s, *_ in in_order
     )
     return Baselines(metric, higher, scores, setup.n_train, len(x_tr), tuple(notes), reduction)
-
-
-def _spent(evidence: Evidence, clock: cost.Clock) -> str:
-    share = cost.share(evidence, "baselines")
-    return (f"the baselines had run {clock.elapsed():.1f} s, past the diagnosis's "
-            f"{evidence.budget.fit_multiple:g} plain fits and their own share "
-            f"({share.describe()}, at least {cost.MIN_SECONDS:g} s)")
 
 
 def _cross_validate(model, x, y, classification: bool, score, seed: int):

@@ -145,6 +145,13 @@ class Clock:
         """Seconds since the probe started."""
         return time.perf_counter() - self.started
 
+    def spent(self) -> str:
+        """Why the probe stopped, for the note on what it skipped."""
+        own = share(self.evidence, self.probe)
+        return (f"{self.probe} had run {self.elapsed():.1f} s, past the diagnosis's "
+                f"{self.evidence.budget.fit_multiple:g} plain fits and its own share "
+                f"({own.describe()}, at least {MIN_SECONDS:g} s)")
+
 
 def cpu_threads() -> int:
     """Threads a CPU-only probe may use: the cores the training probes leave idle.

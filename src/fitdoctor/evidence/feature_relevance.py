@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, probe
 from fitdoctor.evidence.data_stats import (
     TOKEN_IDS,
@@ -42,6 +43,9 @@ ABLATION_FOLDS, ABLATION_REPEATS = 5, 2
 BISECT_DROP_SE = 0.5
 #: Ablations measured at most (all candidates, then bisection steps): bounds the cost.
 MAX_ABLATIONS = 7
+#: Features estimated per call, between which the probe's clock is read (wide inputs, such as
+#: 784 flattened pixels, would otherwise run far past the probe's share).
+FEATURES_PER_STEP = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +77,7 @@ class FeatureRelevance:
         candidates: Features at or under the floor, smallest baseline coefficient first.
         ablations: The ablations measured (prefixes of `candidates`), in the order tried.
         ablation_rows: Rows the ablations cross-validated on; `ablation_metric`: their score.
+        notes: What the probe skipped because its time was spent, and why.
     """
 
     feature_names: tuple[str, ...]
@@ -84,10 +89,12 @@ class FeatureRelevance:
     ablations: tuple[Ablation, ...] = ()
     ablation_rows: int = 0
     ablation_metric: str = ""
+    notes: tuple[str, ...] = ()
 
     def to_measurements(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
+            "notes": list(self.notes),
             "noise_floor": round(self.noise_floor, 5),
             "ablations": [{"left_out": len(a.features), "drop": round(a.drop, 5),
                            "drop_se": round(a.drop_se, 5)} for a in self.ablations],
@@ -126,18 +133,29 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
     keep = np.isfinite(y)
     x, y = x[keep], y[keep]
     shuffled = np.random.default_rng(evidence.seed).permutation(y)
+    clock = cost.Clock(evidence, "feature_relevance")
+    real, null = np.empty(x.shape[1]), np.empty(x.shape[1])
     with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine
-        real = estimate(x, y, random_state=evidence.seed)
-        null = estimate(x, shuffled, random_state=evidence.seed)
+        for start in range(0, x.shape[1], FEATURES_PER_STEP):
+            if start and clock.expired():
+                raise EvidenceSkipped(
+                    f"mutual information estimated for {start} of {x.shape[1]} features only: "
+                    f"{clock.spent()}")
+            part = slice(start, start + FEATURES_PER_STEP)
+            real[part] = estimate(x[:, part], y, random_state=evidence.seed)
+            null[part] = estimate(x[:, part], shuffled, random_state=evidence.seed)
         floor = max(float(np.percentile(null, 95)), MIN_MUTUAL_INFO)
         low = np.flatnonzero(real <= floor)
         if len(low) == 0 or len(low) == x.shape[1]:
             return FeatureRelevance(names, real, floor, int(len(y)), setup.n_train)
         ablation = _Ablator(x, y, setup.task.is_classification, evidence.seed)
         order = tuple(int(j) for j in low[np.argsort(ablation.weight[low], kind="stable")])
-        tried = ablation.bisect(order)
+        tried = ablation.bisect(order, clock)
+    notes = ()
+    if ablation.stopped:
+        notes = (f"bisection stopped after {len(tried)} ablations: {clock.spent()}",)
     return FeatureRelevance(names, real, floor, int(len(y)), setup.n_train, order, tried,
-                            ablation.rows, ablation.metric)
+                            ablation.rows, ablation.metric, notes)
 
 
 class _Ablator:
@@ -151,6 +169,7 @@ class _Ablator:
         keep = sample_rows(len(y), MAX_ABLATION_ROWS, seed + 11)
         self.x, self.y, self.classification = x[keep], y[keep], classification
         self.rows = len(keep)
+        self.stopped = False
         self.metric = "mean log-likelihood" if classification else "negative squared error"
         self.make = lambda: make_baseline(classification, max_iter=200)
         splitter = (RepeatedStratifiedKFold if classification else RepeatedKFold)(
@@ -189,13 +208,18 @@ class _Ablator:
         se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
         return Ablation(features, float(diff.mean()), se)
 
-    def bisect(self, order: tuple[int, ...]) -> tuple[Ablation, ...]:
-        """Ablate all of `order`, then bisect for the longest prefix within `BISECT_DROP_SE`."""
+    def bisect(self, order: tuple[int, ...], clock: cost.Clock | None = None
+               ) -> tuple[Ablation, ...]:
+        """Ablate all of `order`, then bisect for the longest prefix within `BISECT_DROP_SE`,
+        until `clock` says the probe's time is spent (`stopped` then tells)."""
         tried = [self.ablate(order)]
         if tried[0].drop <= BISECT_DROP_SE * tried[0].drop_se:
             return tuple(tried)
         lo, hi = 0, len(order)
         while hi - lo > 1 and len(tried) < MAX_ABLATIONS:
+            if clock is not None and clock.expired():
+                self.stopped = True
+                break
             mid = (lo + hi) // 2
             tried.append(self.ablate(order[:mid]))
             if tried[-1].drop <= BISECT_DROP_SE * tried[-1].drop_se:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
 from fitdoctor.evidence.data_stats import TOKEN_IDS, class_ids, sample_rows, table_view
 
@@ -57,6 +58,7 @@ class OofProbs:
         val_accuracy: Accuracy on validation rows of the same screening model fitted on the
             whole sample (NaN when there are none); `val_rows`: how many it read. Labels that
             disagree with it as often in validation as in training are hard, not wrong.
+        notes: Screening models not tried because the probe's time was spent, and why.
     """
 
     rows: np.ndarray
@@ -70,6 +72,7 @@ class OofProbs:
     n_train: int
     val_accuracy: float = float("nan")
     val_rows: int = 0
+    notes: tuple[str, ...] = ()
 
     def recall_by_class(self) -> dict[int, float]:
         """Out-of-fold recall of the screening model per class id."""
@@ -90,6 +93,7 @@ class OofProbs:
             "majority_baseline": round(self.majority, 4),
             "val_accuracy": round(self.val_accuracy, 4),
             "val_rows": self.val_rows,
+            "notes": list(self.notes),
         }
 
 
@@ -133,9 +137,14 @@ def oof_probs(evidence: Evidence) -> OofProbs:
         "15-nearest-neighbours": lambda: KNeighborsClassifier(n_neighbors=15, weights="distance"),
     }
     best = None
+    clock = cost.Clock(evidence, "oof_probs")
+    notes: list[str] = []
     for view, transform in views.items():
         features = transform(raw)
         for name, estimator in candidates.items():
+            if best is not None and clock.expired():
+                notes.append(f"{name}{view} not tried: {clock.spent()}")
+                continue
             model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator())
             with threadpool_limits(1):  # BLAS/OpenMP threads oversubscribe a busy machine
                 probs = cross_val_predict(model, features, labels, cv=cv, method="predict_proba")
@@ -157,6 +166,7 @@ def oof_probs(evidence: Evidence) -> OofProbs:
         n_train=setup.n_train,
         val_accuracy=val_accuracy,
         val_rows=val_rows,
+        notes=tuple(notes),
     )
 
 
