@@ -17,7 +17,7 @@ import fitdoctor
 from fitdoctor.cli import app
 from fitdoctor.findings import Finding, Report
 from fitdoctor.fix import CandidateStatus
-from fitdoctor.fix.evaluate import accuracy
+from fitdoctor.fix.evaluate import accuracy, split_validation
 
 
 def _mlp(lr: float = 1e-3, optimizer: str = "adam"):
@@ -65,7 +65,8 @@ def test_fix_standardizes_unscaled_inputs_and_writes_outputs(small_digits, tmp_p
     assert result.trials[0].status is CandidateStatus.ACCEPTED and result.trials[0].chosen
     model = keras.saving.load_model(tmp_path / "model.keras")
     pred = keras.ops.convert_to_numpy(model(val[0]))
-    assert accuracy(pred, val[1], setup.task) == pytest.approx(
+    held = split_validation(setup, seed=0).held_back  # before/after are the held-back rows'
+    assert accuracy(pred[held], val[1][held], setup.task) == pytest.approx(
         result.after["per_seed"]["val_accuracy"][0])
     assert "keras.layers.Normalization" in (tmp_path / "fix.md").read_text()
 
@@ -257,3 +258,79 @@ def test_over_strong_augmentation_on_real_photos_is_rejected(tmp_path):
     assert strengths[0.9].val_accuracy < strengths[0.05].val_accuracy
     assert "image_augmentation(0.9)" not in result.applied
     assert result.after["val_accuracy"] >= result.before["val_accuracy"]
+
+
+class _ReshuffleRows:
+    """A remedy that changes nothing but the order of the training rows: only noise."""
+
+    id = "reshuffle_rows"
+    treats = ("overfitting",)
+    stage = 3
+    changes_rows = False
+    ordered_grid = False
+    edits_model = False
+
+    def applies(self, setup, finding):
+        return True
+
+    def strengths(self, setup, finding):
+        return (1, 2, 3, 4)
+
+    def apply(self, setup, finding, strength=None):
+        order = np.random.default_rng(strength).permutation(setup.n_train)
+        return setup.subset(order)
+
+    def code(self, setup, finding, strength=None):
+        return f"order = np.random.default_rng({strength}).permutation(len(x_train))"
+
+    def label(self, strength):
+        return f"reshuffle_rows({strength})"
+
+
+@pytest.mark.slow
+def test_a_remedy_that_does_nothing_is_rejected(small_digits, monkeypatch):
+    """Best of four reshuffles, each only noise: fix must keep none of them."""
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(), (x / 16, y), (val[0] / 16, val[1]),
+                                        {"epochs": 4, "batch_size": 32})
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("fitdoctor.fix.run"), "remedies_for",
+                        lambda finding_id: [_ReshuffleRows()] if finding_id == "overfitting"
+                        else [])
+    overfit = Finding("overfitting", "warning", "overfits")
+    result = fitdoctor.fix(setup=setup, report=_report(overfit), budget="quick", seed=0)
+    assert [t.strength for t in result.trials] == [1, 2, 3, 4]
+    assert result.applied == ()
+    assert all(t.status is not CandidateStatus.ACCEPTED for t in result.trials)
+
+
+def test_before_and_after_are_measured_on_validation_rows_no_decision_saw(small_digits,
+                                                                          tmp_path):
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
+                                        {"epochs": 8, "batch_size": 32})
+    unscaled = Finding("unscaled_inputs", "warning", "unscaled")
+    result = fitdoctor.fix(setup=setup, report=_report(unscaled), out=tmp_path, budget="quick",
+                           remedies=["standardize_inputs"])
+    v = result.validation
+    assert v["rows_chosen_on"] + v["rows_held_back"] == len(val[1]) == 200
+    assert abs(v["rows_chosen_on"] - v["rows_held_back"]) <= 1
+    # the held-back numbers are the report's before/after; the choosing rows' are apart
+    assert result.before["chosen_on"]["score"] == pytest.approx(result.trials[0].reference)
+    assert v["held_back_gain"] == pytest.approx(
+        result.after["val_accuracy"] - result.before["val_accuracy"])
+    assert v["held_back_gain"] > 0.3 and 0 < v["held_back_gain_se"] < 0.1
+    data = json.loads((tmp_path / "fix.json").read_text())
+    assert data["validation"]["rows_held_back"] == v["rows_held_back"]
+    assert "which no decision saw" in (tmp_path / "fix.md").read_text()
+
+
+def test_a_tiny_validation_set_is_not_split_and_the_report_says_so(small_digits):
+    (x, y), (xv, yv) = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(), (x / 16, y), (xv[:30] / 16, yv[:30]),
+                                        {"epochs": 1, "batch_size": 32})
+    result = fitdoctor.fix(setup=setup, report=_report(), budget="quick")
+    assert result.validation["rows_held_back"] == 0
+    assert "too small to hold a part back" in result.validation_text()
+    assert "chosen_on" not in result.before

@@ -61,6 +61,8 @@ def fix(
         key = "val_loss" if setup.task.kind == "regression" else "val_accuracy"
         fmt = (lambda v: f"{v:.4g}") if key == "val_loss" else _pct
         console.print(f"[bold]{metric}[/]: {fmt(before[key])} → [bold]{fmt(after[key])}[/]")
+        if result.validation_text():
+            console.print(f"[dim]{result.validation_text()}[/]")
         if result.applied:
             console.print(f"applied: {', '.join(result.applied)}")
         else:

@@ -13,6 +13,66 @@ from fitdoctor.data import n_rows, take_rows
 from fitdoctor.keras_vocab import loss_from_logits
 from fitdoctor.setup import Setup, Task
 
+#: Validation rows below which fix cannot hold a part back: it chooses and reports on all.
+MIN_ROWS_TO_SPLIT = 40
+#: Held-back rows below which fix.md says the held-back gain is imprecise (with its error).
+FEW_HELD_BACK_ROWS = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class Halves:
+    """The validation rows, split once per fix: one part chooses, the other only reports.
+
+    Choosing the best of many candidates on the rows that then report the gain inflates it;
+    rows fix never chose on give an honest before/after.
+
+    Args:
+        choose: Validation row indices every decision is made on.
+        held_back: Validation row indices, untouched by every decision, that report the gain.
+    """
+
+    choose: np.ndarray
+    held_back: np.ndarray
+
+
+def split_validation(setup: Setup, seed: int) -> Halves | None:
+    """Split the validation rows in two halves (stratified by class), or None when there are
+    fewer than `MIN_ROWS_TO_SPLIT`."""
+    from sklearn.model_selection import train_test_split
+
+    from fitdoctor.keras_vocab import class_ids
+
+    n = n_rows(setup.y_val) if setup.y_val is not None else 0
+    if n < MIN_ROWS_TO_SPLIT:
+        return None
+    rows = np.arange(n)
+    strata = None
+    if setup.task.kind in ("binary", "multiclass"):
+        strata = class_ids(np.asarray(setup.y_val), setup.task.label_encoding)
+    try:
+        choose, held = train_test_split(rows, test_size=0.5, random_state=seed, stratify=strata)
+    except ValueError:  # a class with a single row
+        choose, held = train_test_split(rows, test_size=0.5, random_state=seed)
+    return Halves(np.sort(choose), np.sort(held))
+
+
+@dataclasses.dataclass(frozen=True)
+class PartScores:
+    """The scores of each seed's model on the held-back validation rows.
+
+    Args:
+        rows: Held-back rows.
+        score, val_accuracy, val_loss: As in `Scores`, per seed, on those rows.
+        per_row: `seeds x rows` score of each row (1/0 correct, or minus its loss), for the
+            paired standard error of a gain; None when the loss cannot be read per row.
+    """
+
+    rows: int
+    score: tuple[float, ...]
+    val_accuracy: tuple[float, ...]
+    val_loss: tuple[float, ...]
+    per_row: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
+
 
 @dataclasses.dataclass(frozen=True)
 class Scores:
@@ -20,11 +80,12 @@ class Scores:
 
     Args:
         score: What `fix` compares on, higher is better: validation accuracy, or minus the
-            user's validation loss for regression.
-        val_accuracy: Validation accuracy per seed (NaN for regression).
-        val_loss: Validation loss per seed, measured with the user's original loss.
+            user's validation loss for regression, on the rows that choose.
+        val_accuracy: Validation accuracy per seed (NaN for regression), on the rows that choose.
+        val_loss: Validation loss per seed, measured with the user's original loss, likewise.
         fit_seconds: Wall time of each `fit`.
         model: The model trained with the first seed (kept to save the fixed model).
+        held_back: The same on the held-back rows, or None when nothing was held back.
     """
 
     score: tuple[float, ...]
@@ -32,6 +93,7 @@ class Scores:
     val_loss: tuple[float, ...]
     fit_seconds: tuple[float, ...]
     model: Any = dataclasses.field(default=None, compare=False, repr=False)
+    held_back: PartScores | None = None
 
     @property
     def mean(self) -> float:
@@ -44,17 +106,58 @@ class Scores:
         return float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0
 
     def summary(self) -> dict[str, Any]:
-        """Mean validation accuracy and loss, and the per-seed numbers, as JSON-able values."""
-        return {
-            "val_accuracy": _mean(self.val_accuracy),
-            "val_loss": _mean(self.val_loss),
-            "score": self.mean,
+        """Mean validation accuracy and loss, and the per-seed numbers, as JSON-able values.
+
+        With a held-back part, the top-level numbers are the held-back rows' (the honest
+        before/after) and `chosen_on` holds those of the rows that chose.
+        """
+        chosen = {"val_accuracy": _mean(self.val_accuracy), "val_loss": _mean(self.val_loss),
+                  "score": self.mean}
+        part = self.held_back
+        shown = chosen if part is None else {
+            "val_accuracy": _mean(part.val_accuracy), "val_loss": _mean(part.val_loss),
+            "score": _mean(part.score)}
+        per_seed = self if part is None else part
+        out = {
+            **shown,
             "per_seed": {
-                "val_accuracy": list(self.val_accuracy),
-                "val_loss": list(self.val_loss),
+                "val_accuracy": list(per_seed.val_accuracy),
+                "val_loss": list(per_seed.val_loss),
             },
             "fit_seconds": round(float(sum(self.fit_seconds)), 3),
         }
+        if part is not None:
+            out["chosen_on"] = chosen
+        return out
+
+
+def joined(first: Scores, rest: Scores) -> Scores:
+    """`first`'s seeds followed by `rest`'s, as one `Scores` (a screened setting confirmed)."""
+    part = None
+    if first.held_back is not None and rest.held_back is not None:
+        a, b = first.held_back, rest.held_back
+        per_row = (None if a.per_row is None or b.per_row is None
+                   else np.vstack([a.per_row, b.per_row]))
+        part = PartScores(a.rows, a.score + b.score, a.val_accuracy + b.val_accuracy,
+                          a.val_loss + b.val_loss, per_row)
+    return Scores(first.score + rest.score, first.val_accuracy + rest.val_accuracy,
+                  first.val_loss + rest.val_loss, first.fit_seconds + rest.fit_seconds,
+                  first.model, part)
+
+
+def held_back_gain(before: Scores, after: Scores) -> tuple[float, float]:
+    """Gain of `after` over `before` on the held-back rows, and its paired standard error
+    (NaN when it cannot be measured). Both were scored on the same rows and seeds."""
+    if before.held_back is None or after.held_back is None:
+        return math.nan, math.nan
+    gain = _mean(after.held_back.score) - _mean(before.held_back.score)
+    old, new = before.held_back.per_row, after.held_back.per_row
+    if old is None or new is None or old.shape[1] < 2:
+        return gain, math.nan
+    diff = new.mean(axis=0) - old.mean(axis=0)
+    if not np.isfinite(diff).all():
+        return gain, math.nan
+    return gain, float(diff.std(ddof=1) / math.sqrt(len(diff)))
 
 
 def _mean(values: tuple[float, ...]) -> float:
@@ -64,20 +167,26 @@ def _mean(values: tuple[float, ...]) -> float:
 
 def accuracy(pred: np.ndarray, y: np.ndarray, task: Task, *, from_logits: bool = False) -> float:
     """Validation accuracy of predictions for the task (NaN predictions count as wrong)."""
-    pred = np.asarray(pred, dtype="float64")
-    y = np.asarray(y)
     if task.kind == "regression":
         return math.nan
+    return float(np.mean(correct(pred, y, task, from_logits=from_logits)))
+
+
+def correct(pred: np.ndarray, y: np.ndarray, task: Task, *, from_logits: bool = False
+            ) -> np.ndarray:
+    """Per row, 1.0 where the prediction is right (a multilabel row: its share of right labels)."""
+    pred = np.asarray(pred, dtype="float64")
+    y = np.asarray(y)
     pred = np.nan_to_num(pred, nan=-np.inf)
     threshold = 0.0 if from_logits else 0.5
     if task.kind == "multilabel":
-        return float(np.mean((pred > threshold) == (y > 0.5)))
+        return ((pred > threshold) == (y > 0.5)).reshape(len(y), -1).mean(axis=1)
     if pred.ndim == 1 or pred.shape[-1] == 1:
         predicted = (pred.reshape(len(pred)) > threshold).astype(int)
     else:
         predicted = pred.argmax(axis=-1)
     truth = y.argmax(axis=-1) if task.label_encoding == "onehot" else y.reshape(len(y))
-    return float(np.mean(predicted == truth))
+    return (predicted == truth).astype("float64")
 
 
 def original_loss(setup: Setup) -> Any:
@@ -85,7 +194,8 @@ def original_loss(setup: Setup) -> Any:
     return setup.reference_model.loss
 
 
-def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any) -> Scores:
+def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
+                    halves: Halves | None = None) -> Scores:
     """Train a fresh model per seed with the setup's `fit` arguments and score it.
 
     Args:
@@ -93,21 +203,61 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any) -> Sco
         seeds: One training run per seed.
         user_loss: The loss the user compiled (`original_loss`); regression scores use it so a
             remedy cannot win by changing what is measured.
+        halves: Validation rows that choose and rows held back (`split_validation`).
+            Defaults to None (every row chooses, nothing is held back).
     """
-    scores, accs, losses, seconds, first = [], [], [], [], None
+    chosen: list[tuple[float, float, float]] = []
+    held: list[tuple[float, float, float]] = []
+    held_rows: list[np.ndarray | None] = []
+    seconds, first = [], None
+    y_val = np.asarray(setup.y_val)
     for seed in seeds:
         run = setup.train(seed)
         model = run.model
         seconds.append(run.seconds)
         pred = predict(model, setup.val_inputs())
-        acc = accuracy(pred, setup.y_val, setup.task, from_logits=loss_from_logits(model.loss))
-        loss = _loss_value(model, user_loss, setup.y_val, pred)
-        accs.append(acc)
-        losses.append(loss)
-        scores.append(-loss if setup.task.kind == "regression" else acc)
+        logits = loss_from_logits(model.loss)
+        rows = halves.choose if halves is not None else slice(None)
+        chosen.append(_part(model, user_loss, setup.task, y_val[rows], pred[rows], logits))
+        if halves is not None:
+            y, p = y_val[halves.held_back], pred[halves.held_back]
+            held.append(_part(model, user_loss, setup.task, y, p, logits))
+            held_rows.append(_per_row(model, user_loss, setup.task, y, p, logits))
         if first is None:
             first = model
-    return Scores(tuple(scores), tuple(accs), tuple(losses), tuple(seconds), first)
+    part = None
+    if halves is not None:
+        per_row = None if any(r is None for r in held_rows) else np.stack(held_rows)
+        part = PartScores(len(halves.held_back), *map(tuple, zip(*held, strict=True)),
+                          per_row=per_row)
+    score, accs, losses = map(tuple, zip(*chosen, strict=True))
+    return Scores(score, accs, losses, tuple(seconds), first, part)
+
+
+def _part(model: Any, user_loss: Any, task: Task, y: np.ndarray, pred: np.ndarray,
+          from_logits: bool) -> tuple[float, float, float]:
+    """(score, accuracy, loss) of one model's predictions on some validation rows."""
+    acc = accuracy(pred, y, task, from_logits=from_logits)
+    loss = _loss_value(model, user_loss, y, pred)
+    return (-loss if task.kind == "regression" else acc), acc, loss
+
+
+def _per_row(model: Any, user_loss: Any, task: Task, y: np.ndarray, pred: np.ndarray,
+             from_logits: bool) -> np.ndarray | None:
+    """Each row's score (1/0 correct, or minus its loss), or None when not readable per row."""
+    if task.kind != "regression":
+        return correct(pred, y, task, from_logits=from_logits)
+    fn = keras.losses.get(user_loss) if isinstance(user_loss, str) else None
+    if fn is None:
+        return None
+    target = np.asarray(y, dtype="float32")
+    if target.ndim == pred.ndim - 1 and pred.shape[-1] == 1:
+        target = target.reshape(pred.shape)
+    try:
+        values = np.asarray(keras.ops.convert_to_numpy(fn(target, pred)), dtype="float64")
+    except Exception:
+        return None
+    return -values.reshape(len(y)) if values.size == len(y) else None
 
 
 def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:

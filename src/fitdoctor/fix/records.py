@@ -94,6 +94,17 @@ class NoiseRule:
         spread = math.sqrt((reference.noise ** 2 + candidate.noise ** 2) / self.n_seeds)
         return max(floor, self.noise_factor * spread)
 
+    def between_runs(self, reference: Scores, noise: float) -> float:
+        """The difference between two single runs that beats run-to-run noise.
+
+        Settings screened on one seed are compared with each other this way; `noise` is the
+        run-to-run spread of the unchanged setup (the one spread measured over seeds).
+        """
+        floor = self.min_gain
+        if self.regression and math.isfinite(reference.mean):
+            floor = self.min_gain * abs(reference.mean)
+        return max(floor, self.noise_factor * noise * math.sqrt(2))
+
     def text(self, value: float, reference: float, *, signed: bool = True) -> str:
         """`value` in points (see `points_text`)."""
         return points_text(value, reference, regression=self.regression, signed=signed)
@@ -113,7 +124,9 @@ class Candidate:
         reason: Why, in words.
         chosen: True for the setting its remedy's grid search chose (one per remedy alone).
         regression: Whether scores are minus the validation loss.
-        score: Mean compared score over seeds (NaN when it was not trained).
+        score: Mean compared score over seeds (NaN when it was not trained). This and the
+            numbers below are measured on the validation rows that choose (see
+            `FixResult.validation`), never on the held-back ones.
         val_accuracy: Mean validation accuracy (NaN for regression or when not trained).
         val_loss: Mean validation loss with the user's loss (NaN when not trained).
         per_seed: `{"val_accuracy": [...], "val_loss": [...]}`, one entry per seed.
@@ -147,11 +160,14 @@ class Candidate:
                rule: NoiseRule, chosen: bool = False) -> Candidate:
         """A trained candidate, its numbers read from its `Scores` against `reference`'s."""
         summary = scores.summary()
+        chosen_on = summary.get("chosen_on", summary)  # decisions read the rows that choose
         return cls(
             remedy=remedy, finding=finding, strength=strength, label=label, stage=stage,
             status=status, reason=reason, chosen=chosen, regression=rule.regression,
-            score=scores.mean, val_accuracy=summary["val_accuracy"],
-            val_loss=summary["val_loss"], per_seed=summary["per_seed"],
+            score=scores.mean, val_accuracy=chosen_on["val_accuracy"],
+            val_loss=chosen_on["val_loss"],
+            per_seed={"val_accuracy": list(scores.val_accuracy),
+                      "val_loss": list(scores.val_loss)},
             fit_seconds=summary["fit_seconds"], reference=reference.mean,
             gain=scores.mean - reference.mean, threshold=rule.threshold(reference, scores),
         )
@@ -296,6 +312,10 @@ class FixResult:
         timings: Seconds for the whole fix, the diagnosis, and one plain fit of the user's setup.
         regression: Whether scores are minus the validation loss (gains then read as a percent
             of the loss instead of accuracy points). Defaults to False.
+        validation: How the validation rows were used: `rows_chosen_on` and `rows_held_back`,
+            the `claimed_gain` on the rows that chose and the `held_back_gain` (with
+            `held_back_gain_se`) on the rows no decision saw, and a `note`. `before` and
+            `after` are the held-back rows' numbers. Defaults to {}.
     """
 
     before: Mapping[str, Any]
@@ -311,6 +331,7 @@ class FixResult:
     model: Any = dataclasses.field(default=None, repr=False, compare=False)
     timings: Mapping[str, float] = dataclasses.field(default_factory=dict)
     regression: bool = False
+    validation: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def rejected(self) -> tuple[Candidate, ...]:
@@ -336,6 +357,29 @@ class FixResult:
             groups.setdefault(outcome.finding, []).append(outcome)
         return tuple((finding, tuple(outcomes)) for finding, outcomes in groups.items())
 
+    def validation_text(self) -> str:
+        """Which validation rows chose and which report, and the gain on each, in one sentence."""
+        v = self.validation
+        if not v:
+            return ""
+        reference = float(self.before.get("score", math.nan))
+
+        def points(key: str) -> str:
+            return points_text(v[key], reference, regression=self.regression)
+        if not v.get("rows_held_back"):
+            return f"Gain {points('claimed_gain')}: {v['note']}."
+        text = (f"Every decision was made on {v['rows_chosen_on']} validation rows; before and "
+                f"after are measured on the other {v['rows_held_back']}, which no decision saw: "
+                f"gain {points('held_back_gain')} there")
+        if v.get("held_back_gain_se") is not None:
+            se = points_text(v["held_back_gain_se"], reference, regression=self.regression,
+                             signed=False)
+            text += f" (± {se})"
+        text += f", against {points('claimed_gain')} on the rows that chose."
+        if v.get("note"):
+            text += f" Note: {v['note']}."
+        return text
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON written beside the fixed model (`fix.json`)."""
         return _jsonable({
@@ -350,4 +394,5 @@ class FixResult:
             "seeds": list(self.seeds),
             "diagnosis": self.report.ids(),
             "timings": dict(self.timings),
+            "validation": dict(self.validation),
         })

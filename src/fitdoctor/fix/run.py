@@ -9,10 +9,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fitdoctor.budget import get_budget
 from fitdoctor.errors import SetupError
 from fitdoctor.findings import Finding, Report
-from fitdoctor.fix.evaluate import Scores, original_loss, train_and_score
+from fitdoctor.fix.evaluate import (
+    FEW_HELD_BACK_ROWS,
+    Halves,
+    Scores,
+    held_back_gain,
+    joined,
+    original_loss,
+    split_validation,
+    train_and_score,
+)
 from fitdoctor.fix.model_edit import NotEditable, is_editable, probe_model
 from fitdoctor.fix.records import (
     Advice,
@@ -71,8 +82,11 @@ def fix(
 ) -> FixResult:
     """Diagnose a setup, try the remedies for each problem, and keep those that beat noise.
 
-    Every variant is retrained with your own `fit` arguments and validation data over the same
-    seeds as your unchanged setup. A remedy is kept only when its mean gain exceeds
+    Every variant is retrained with your own `fit` arguments. The validation rows are split
+    in two halves: every decision is made on one, and `before`/`after` are measured on the
+    other, which no decision saw (under 40 rows nothing is held back, and the result says so).
+    Each setting of a remedy is screened on the first seed; the best is confirmed over the
+    same seeds as your unchanged setup. A remedy is kept only when its mean gain exceeds
     `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
     from the run-to-run spread of both setups over the seeds; kept remedies are then combined one
     at a time, each kept only if it still adds a gain beyond noise. Your data, model and files are
@@ -132,7 +146,8 @@ def fix(
     rule = NoiseRule(min_gain, noise_factor, len(seeds),
                      regression=setup.task.kind == "regression")
     say("training your setup as given")
-    search = _Search(setup, seeds, rule, say, grids)
+    halves = split_validation(setup, seed)
+    search = _Search(setup, seeds, rule, say, grids, halves)
     baseline = search.baseline
     kept = search.try_remedies(report.problems, allowed)
     final_setup, final_scores, applied = search.combine(kept)
@@ -155,12 +170,36 @@ def fix(
             "plain_fit": round(baseline.fit_seconds[0], 3),
         },
         regression=rule.regression,
+        validation=_validation_summary(halves, baseline, final_scores, rule),
     )
     if out is not None:
         from fitdoctor.fix.write import write_outputs
 
         write_outputs(result, out)
     return result
+
+
+def _validation_summary(halves: Halves | None, before: Scores, after: Scores,
+                        rule: NoiseRule) -> dict[str, Any]:
+    """How the validation rows were used, and the gain on those fix chose on and on the rest."""
+    claimed = after.mean - before.mean
+    if halves is None:
+        return {"rows_chosen_on": None, "rows_held_back": 0, "claimed_gain": claimed,
+                "held_back_gain": None, "held_back_gain_se": None,
+                "note": "the validation data is too small to hold a part back, so the gain is "
+                        "measured on the rows fix chose on and may be inflated"}
+    gain, se = held_back_gain(before, after)
+    note = ""
+    if len(halves.held_back) < FEW_HELD_BACK_ROWS:
+        reference = float(np.mean(before.held_back.score))
+        shown = "" if not np.isfinite(se) else \
+            f" (standard error {rule.text(se, reference, signed=False)})"
+        note = (f"only {len(halves.held_back)} validation rows are held back, so the held-back "
+                f"gain is imprecise{shown}")
+    return {"rows_chosen_on": int(len(halves.choose)),
+            "rows_held_back": int(len(halves.held_back)), "claimed_gain": claimed,
+            "held_back_gain": gain, "held_back_gain_se": se if np.isfinite(se) else None,
+            "note": note}
 
 
 def _resolve_remedies(ids: Iterable[str] | None) -> set[str] | None:
@@ -211,8 +250,10 @@ class _Search:
     """One fix: scores every candidate and keeps the records of each decision, in run order."""
 
     def __init__(self, setup: Setup, seeds: tuple[int, ...], rule: NoiseRule,
-                 say: Callable[[str], None], grids: Mapping[str, tuple[Any, ...]]) -> None:
+                 say: Callable[[str], None], grids: Mapping[str, tuple[Any, ...]],
+                 halves: Halves | None = None) -> None:
         self.setup = setup
+        self.halves = halves
         self.seeds = seeds
         self.rule = rule
         self.say = say
@@ -225,8 +266,9 @@ class _Search:
         self.near_misses: list[_Tried] = []
         self.baseline = self.score(setup)
 
-    def score(self, setup: Setup) -> Scores:
-        return train_and_score(setup, self.seeds, self.user_loss)
+    def score(self, setup: Setup, seeds: tuple[int, ...] | None = None) -> Scores:
+        return train_and_score(setup, self.seeds if seeds is None else seeds, self.user_loss,
+                               self.halves)
 
     def _scored(self, setting: Setting, scores: Scores, reference: Scores, stage: Stage,
                 status: CandidateStatus, reason: str, *, chosen: bool = False) -> Candidate:
@@ -277,19 +319,26 @@ class _Search:
         ))
 
     def _search_grid(self, remedy: Remedy, finding: Finding) -> _Tried | None:
-        """Train each strength of `remedy` alone, weakest first; judge the best against noise.
+        """Screen each strength of `remedy` alone on one seed, weakest first; confirm the best
+        on the other seeds and judge it against noise.
 
-        A stronger setting that scores worse than the best so far by more than noise stops an
-        ordered grid (the over-strength guard).
+        Screening is the first round of successive halving: every setting costs one run, and
+        only the one chosen is trained over every seed. Screened settings are compared with
+        the unchanged setup's run-to-run spread. A stronger setting that scores worse than the
+        best so far by more than that stops an ordered grid (the over-strength guard).
         """
-        runs: list[tuple[Setting, Scores | None, str]] = []  # in run order; None: it failed
+        # in run order; scores None: it failed
+        runs: list[tuple[Setting, Scores | None, str, Setup | None]] = []
         best: int | None = None
         why_not: dict[int, str] = {}  # why a setting is not the one chosen
+        screen, rest = self.seeds[:1], self.seeds[1:]
+        spread = self.baseline.noise
         for strength in self._strengths(remedy, finding):
             setting = Setting(remedy, finding, strength)
             self.say(f"trying {setting.label} for {finding.id}")
             try:
-                scores = self.score(setting.apply(self.setup))
+                changed = setting.apply(self.setup)
+                scores = self.score(changed, screen)
             except NotEditable as exc:
                 self._record_grid(runs, best, why_not, "a later setting could not be applied")
                 self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc)))
@@ -297,18 +346,19 @@ class _Search:
                 return None
             except Exception as exc:  # a remedy that cannot run is reported, never fatal
                 logger.debug("remedy %s failed", setting.label, exc_info=True)
-                runs.append((setting, None, f"{type(exc).__name__}: {exc}"))
+                runs.append((setting, None, f"{type(exc).__name__}: {exc}", None))
                 continue
-            runs.append((setting, scores, ""))
+            runs.append((setting, scores, "", changed))
             index = len(runs) - 1
             if best is None or scores.mean > runs[best][1].mean:
                 if best is not None:
-                    why_not[best] = f"{setting.label} scored higher"
+                    why_not[best] = f"{setting.label} scored higher on the screening seed"
                 best = index
                 continue
             top_setting, top = runs[best][0], runs[best][1]
-            why_not[index] = f"weaker than {top_setting.label}"
-            if remedy.ordered_grid and top.mean - scores.mean > self.rule.threshold(top, scores):
+            why_not[index] = f"weaker than {top_setting.label} on the screening seed"
+            if remedy.ordered_grid and top.mean - scores.mean > self.rule.between_runs(top,
+                                                                                      spread):
                 fell = self.rule.text(top.mean - scores.mean, top.mean, signed=False)
                 why_not[index] = (f"over-strong: validation score fell {fell} below "
                                   f"{top_setting.label}; stopped strengthening")
@@ -316,7 +366,17 @@ class _Search:
         if best is None:
             self._record_grid(runs, None, why_not, "")
             return None
-        setting, scores, _ = runs[best]
+        if rest:
+            setting, screened, _, changed = runs[best]
+            self.say(f"confirming {setting.label} for {finding.id}")
+            try:
+                runs[best] = (setting, joined(screened, self.score(changed, rest)), "", changed)
+            except Exception as exc:
+                logger.debug("confirming %s failed", setting.label, exc_info=True)
+                runs[best] = (setting, None, f"{type(exc).__name__}: {exc}", None)
+                self._record_grid(runs, None, why_not, "")
+                return None
+        setting, scores, _, _ = runs[best]
         baseline = self.baseline
         gain, needed = scores.mean - baseline.mean, self.rule.threshold(baseline, scores)
         if gain > needed:
@@ -336,12 +396,13 @@ class _Search:
         self.near_misses.append(tried)
         return None
 
-    def _record_grid(self, runs: list[tuple[Setting, Scores | None, str]], best: int | None,
+    def _record_grid(self, runs: list[tuple[Setting, Scores | None, str, Setup | None]],
+                     best: int | None,
                      why_not: Mapping[int, str], verdict: str,
                      status: CandidateStatus = CandidateStatus.REJECTED) -> int:
         """Append one record per setting of a grid, in run order; return the chosen one's index."""
         chosen_index = -1
-        for i, (setting, scores, error) in enumerate(runs):
+        for i, (setting, scores, error, _) in enumerate(runs):
             if scores is None:
                 self.trials.append(self._untrained(setting, CandidateStatus.FAILED, error))
                 continue

@@ -85,6 +85,8 @@ def render_markdown(result: FixResult, *, save_error: str = "") -> str:
         "seeds disagree.",
         "",
     ]
+    if result.validation_text():
+        lines += [result.validation_text(), ""]
     diagnosis = result.report.ids()
     if diagnosis:
         lines += [f"Diagnosis: {', '.join(f'`{i}`' for i in diagnosis)}.", ""]

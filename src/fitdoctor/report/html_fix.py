@@ -49,9 +49,12 @@ def fix_body(result: FixResult) -> str:
         items = "".join(f"<li><span class='fid'>{esc(a)}</span></li>" for a in result.applied)
         parts.append(f"<h2>Applied</h2><ul>{items}</ul>")
     parts.append("<h2>Before and after</h2>")
-    keys = [k for k in dict.fromkeys([*result.before, *result.after]) if k != "per_seed"]
+    keys = [k for k in dict.fromkeys([*result.before, *result.after])
+            if k not in ("per_seed", "chosen_on")]
     parts.append(grid_table(["", "before", "after"],
                             [(k, result.before.get(k, ""), result.after.get(k, "")) for k in keys]))
+    if result.validation_text():
+        parts.append(f'<p class="meta">{esc(result.validation_text())}</p>')
     scores, accepted = {}, []
     for trial in result.trials:
         if trial.trained and math.isfinite(trial.score):
@@ -59,7 +62,8 @@ def fix_body(result: FixResult) -> str:
             scores[label] = trial.score
             if trial.status is CandidateStatus.ACCEPTED:
                 accepted.append(label)
-    reference = plotting.as_float(result.before.get("score"))
+    # candidates are scored on the rows that choose: the reference line is the same rows'
+    reference = plotting.as_float(result.before.get("chosen_on", result.before).get("score"))
     svg = plotting.bar_plot(scores, title="score of each candidate (accepted in green)",
                             xlabel="validation score (higher is better)", key="fix-remedies",
                             highlight=accepted,
