@@ -24,7 +24,9 @@ import argparse
 import ast
 import json
 import logging
+import math
 import os
+import statistics
 import sys
 import time
 import traceback
@@ -58,8 +60,9 @@ def within(after: dict[str, Any], twin: dict[str, Any], regression: bool) -> boo
     return after[key] >= twin[key] - WITHIN_PP
 
 
-def with_r2(scores: dict[str, Any], setup: Any) -> dict[str, Any]:
-    """`scores` plus `val_r2` = 1 - MSE / Var(y_val) for a regression setup compiled with MSE."""
+def with_r2(scores: dict[str, Any], setup: Any, rows: Any = None) -> dict[str, Any]:
+    """`scores` plus `val_r2` = 1 - MSE / Var(y_val) for a regression setup compiled with MSE,
+    the variance taken over the validation `rows` the scores were measured on (all: None)."""
     import numpy as np
 
     from fitdoctor.fix.evaluate import original_loss
@@ -69,13 +72,14 @@ def with_r2(scores: dict[str, Any], setup: Any) -> dict[str, Any]:
         return scores
     if loss_name(original_loss(setup)) not in ("mse", "mean_squared_error"):
         raise ValueError(f"{setup.source}: the regression benchmark compares R², so it needs MSE")
-    variance = float(np.var(np.asarray(setup.y_val, dtype="float64")))
+    y = np.asarray(setup.y_val, dtype="float64")
+    variance = float(np.var(y if rows is None else y[rows]))
     return {**scores, "val_r2": 1.0 - scores["val_loss"] / variance}
 
 
 def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
     import fitdoctor
-    from fitdoctor.fix.evaluate import original_loss, train_and_score
+    from fitdoctor.fix.evaluate import Halves, original_loss, split_validation, train_and_score
 
     info = declared(path)
     setup = fitdoctor.load_setup(path, seed=seed)
@@ -83,13 +87,20 @@ def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
     result = fitdoctor.fix(setup=setup, budget=budget, seed=seed,
                            out=OUT_DIR / "fixes" / path.stem)
     seconds = time.perf_counter() - start
+    # fix reports before/after on the validation rows no decision saw; the twin is scored there
+    halves = split_validation(setup, seed)
+    held = None if halves is None else halves.held_back
     row: dict[str, Any] = {
         "case": path.stem,
         "expected": info.get("EXPECTED", []),
         "diagnosis": result.report.ids(),
         "regression": setup.task.kind == "regression",
-        "before": with_r2(dict(result.before), setup),
-        "after": with_r2(dict(result.after), setup),
+        "before": with_r2(dict(result.before), setup, held),
+        "after": with_r2(dict(result.after), setup, held),
+        "claimed_gain": result.validation.get("claimed_gain"),
+        "held_back_gain": result.validation.get("held_back_gain"),
+        "held_back_gain_se": result.validation.get("held_back_gain_se"),
+        "held_back_rows": result.validation.get("rows_held_back"),
         "applied": list(result.applied),
         "fix_seconds": round(seconds, 1),
         "plain_fit_seconds": result.timings["plain_fit"],
@@ -98,8 +109,11 @@ def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
     twin_name = info.get("TWIN")
     if twin_name and (CASES_DIR / twin_name).exists():
         twin_setup = fitdoctor.load_setup(CASES_DIR / twin_name, seed=seed)
-        twin = train_and_score(twin_setup, result.seeds, original_loss(twin_setup))
-        row["twin"] = with_r2(twin.summary(), twin_setup)
+        same_rows = held is not None and len(twin_setup.y_val) == len(setup.y_val)
+        # the twin's whole validation data reports: no decision was made on it
+        twin_halves = Halves(held, held) if same_rows else None
+        twin = train_and_score(twin_setup, result.seeds, original_loss(twin_setup), twin_halves)
+        row["twin"] = with_r2(twin.summary(), twin_setup, held if same_rows else None)
         row["within"] = within(row["after"], row["twin"], row["regression"])
     else:
         score_key = "val_r2" if row["regression"] else "val_accuracy"
@@ -116,13 +130,30 @@ def _fmt(value: Any, regression: bool) -> str:
     return f"{value:.1%}"
 
 
+def _gains(row: dict[str, Any]) -> str:
+    """`claimed | held back ± se`, in accuracy points or % of the loss (fix's own units)."""
+    from fitdoctor.fix.records import points_text
+
+    reference = row["before"].get("chosen_on", row["before"]).get("score", math.nan)
+
+    def text(key: str, signed: bool = True) -> str:
+        value = row.get(key)
+        if value is None or not math.isfinite(value):
+            return "–"
+        return points_text(value, reference, regression=row["regression"], signed=signed)
+    held = text("held_back_gain")
+    if row.get("held_back_gain_se") is not None:
+        held += f" ± {text('held_back_gain_se', signed=False)}"
+    return f"{text('claimed_gain')} | {held}"
+
+
 def markdown(rows: list[dict[str, Any]], budget: str) -> str:
     faulty = [r for r in rows if "twin" in r]
     healthy = [r for r in rows if "not_worse" in r]
     lines = [f"Budget `{budget}`. Score: val accuracy (val R² for regression).", "",
              "| case | diagnosis | before | after | twin | within 3 pp | applied "
-             "| fix time / fit |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| gain claimed | gain held back | fix time / fit |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in faulty:
         key = "val_r2" if r["regression"] else "val_accuracy"
         lines.append(
@@ -130,7 +161,7 @@ def markdown(rows: list[dict[str, Any]], budget: str) -> str:
             f"{_fmt(r['before'][key], r['regression'])} | "
             f"{_fmt(r['after'][key], r['regression'])} | "
             f"{_fmt(r['twin'][key], r['regression'])} | {'yes' if r['within'] else 'no'} | "
-            f"{', '.join(r['applied']) or '–'} | {r['fix_over_fit']}x |"
+            f"{', '.join(r['applied']) or '–'} | {_gains(r)} | {r['fix_over_fit']}x |"
         )
     for r in healthy:
         key = "val_r2" if r["regression"] else "val_accuracy"
@@ -139,7 +170,7 @@ def markdown(rows: list[dict[str, Any]], budget: str) -> str:
             f"{_fmt(r['before'][key], r['regression'])} | "
             f"{_fmt(r['after'][key], r['regression'])} | "
             f"– | {'not worse' if r['not_worse'] else 'WORSE'} | "
-            f"{', '.join(r['applied']) or '–'} | {r['fix_over_fit']}x |"
+            f"{', '.join(r['applied']) or '–'} | {_gains(r)} | {r['fix_over_fit']}x |"
         )
     if faulty:
         hit = sum(r["within"] for r in faulty)
@@ -148,6 +179,17 @@ def markdown(rows: list[dict[str, Any]], budget: str) -> str:
     if healthy:
         ok = sum(r["not_worse"] for r in healthy)
         lines.append(f"Healthy setups unchanged or better: {ok}/{len(healthy)}.")
+    ratios = [r["fix_over_fit"] for r in rows]
+    if ratios:
+        lines.append(f"Fix time / plain fit: median {statistics.median(ratios):.1f}x, "
+                     f"max {max(ratios):.1f}x over {len(ratios)} cases.")
+    kept = [r for r in rows if r["applied"] and r.get("held_back_gain") is not None]
+    if kept:
+        gap = [r["claimed_gain"] - r["held_back_gain"] for r in kept if not r["regression"]]
+        if gap:
+            lines.append(f"Where fix kept a change (classification, {len(gap)} cases), the "
+                         f"claimed gain exceeds the held-back gain by a median of "
+                         f"{100 * statistics.median(gap):+.1f} points.")
     return "\n".join(lines) + "\n"
 
 
