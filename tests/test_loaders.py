@@ -265,6 +265,20 @@ def test_ids_names_and_free_text_are_left_out_with_a_warning(caplog):
     assert "column 'PassengerId' is an ID: a different whole number in every row" in shown
     assert "column 'Name' is unique per row (an ID or a name)" in shown
     assert "column 'Ticket' is free text (268 distinct values in 300 rows)" in shown
+    # and the report keeps them: the terminal's warnings scroll away
+    assert [n for n in setup.notes if "'Name'" in n] == [
+        f"{TITANIC}: column 'Name' is unique per row (an ID or a name); left out of the features"]
+    assert setup.summary()["notes"] == list(setup.notes)
+    from fitdoctor.report.summary import data_notes
+
+    assert set(setup.notes) <= set(data_notes(setup.summary()))
+
+
+def test_a_table_fitdoctor_left_whole_has_no_notes(tmp_path):
+    path = tmp_path / "iris.csv"
+    iris_frame().to_csv(path, index=False)
+    setup = setup_from_table(path, "species", fit={"epochs": 1})
+    assert setup.notes == () and "notes" not in setup.summary()
 
 
 def test_measurements_and_categories_are_kept():

@@ -16,6 +16,7 @@ sparse loss, one-hot rows for `categorical_crossentropy`, 0/1 for a binary loss.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -386,11 +387,14 @@ def setup_from_table(
     if path.suffix.lower() not in (".parquet", ".pq") and header_looks_like_data(frame):
         hint = f"; {path} has no header row? its first row looks like data"
     x_frame, y_series = _split_target(frame, target, path, hint)
+    notes = []
     if hint:
-        logger.warning("%s", hint[2:])
+        notes.append(hint[2:])
     left_out = unusable_columns(x_frame)
     for column, reason in left_out.items():
-        logger.warning("%s: column %r is %s; left out of the features", path, column, reason)
+        notes.append(f"{path}: column {column!r} is {reason}; left out of the features")
+    for note in notes:
+        logger.warning("%s", note)
     x_frame = x_frame.drop(columns=[c for c in x_frame.columns if str(c) in left_out])
     if x_frame.shape[1] == 0:
         raise DataError(f"{path} has no usable feature columns besides the target {target!r}")
@@ -413,8 +417,9 @@ def setup_from_table(
     build, (y_train, *others_y) = _model_and_labels(model_path, "table", x_all,
                                                     [y_train, *others_y], classes, safe_mode)
     validation = (others_x[0], others_y[0]) if others_x else None
-    return Setup.from_arrays(build, (x_train, y_train), validation, fit or dict(DEFAULT_FIT),
-                             source=str(path), seed=seed)
+    setup = Setup.from_arrays(build, (x_train, y_train), validation, fit or dict(DEFAULT_FIT),
+                              source=str(path), seed=seed)
+    return dataclasses.replace(setup, notes=tuple(notes))
 
 
 def _class_folders(folder: Path) -> list[Path]:

@@ -211,6 +211,9 @@ class Setup:
         loss_error: Why the compiled loss cannot compare these labels with the model's
             output, when one batch showed it cannot (`smoke_test`); None when it can. Training
             probes are then skipped, and `diagnose` reports the mismatch or stops.
+        notes: What fitdoctor did to the data before any check read it (`--data`: columns
+            left out as IDs or free text, a header that looks like data), shown in every
+            report. Defaults to ().
     """
 
     build_model: Callable[..., Any]
@@ -227,6 +230,7 @@ class Setup:
     vocabulary: tuple[str, ...] | None = None
     feed: Feed | None = None
     loss_error: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def epochs(self) -> int:
@@ -439,6 +443,8 @@ class Setup:
             out["input"] = self.feed.kind
             if self.feed.is_stream:
                 out["sampled"] = self.sampled
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
     @classmethod

@@ -36,6 +36,7 @@ def data_notes(setup: Mapping[str, Any]) -> list[str]:
     if setup.get("sampled"):
         notes.append(f"The data checks read {setup.get('n_train', '?')} training rows sampled "
                      f"from your {setup.get('input', 'stream')} input; training used all of it.")
+    notes.extend(setup.get("notes", ()))
     return notes
 
 
