@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test lint bench bench-tune bench-fix bench-scaling bench-noise bench-streams docs screenshot clean
+.PHONY: demo test lint bench bench-real bench-tune bench-fix bench-scaling bench-noise bench-streams docs screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-fix: $(STAMP)
 
 bench-scaling: $(STAMP)
 	$(BIN)/python bench/scaling.py
+
+bench-real: $(STAMP)
+	$(BIN)/python bench/real_data.py --out bench/results
 
 bench-noise: $(STAMP)
 	$(BIN)/python bench/label_noise.py --seeds 2 --out bench/results/label_noise.md
