@@ -516,3 +516,53 @@ def test_subclassed_model_cannot_be_edited(digits):
 
     with pytest.raises(NotEditable, match="subclassed"):
         edited_builder(build, layer_edit=lambda layer, config, is_output: None)()
+
+
+# adapted preprocessing layers survive a layer edit --------------------------------------------
+
+def _raw_table():
+    return np.random.default_rng(0).normal(100, 10, size=(200, 3)).astype("float32")
+
+
+def _normalized_builder(x):
+    def build():
+        norm = keras.layers.Normalization()
+        norm.adapt(x)
+        model = keras.Sequential([keras.Input((3,)), norm, keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model
+    return build
+
+
+def test_a_layer_edit_keeps_an_adapted_normalization():
+    x = _raw_table()
+    y = (x[:, 0] > 100).astype("int64")
+    setup = fitdoctor.Setup.from_arrays(_normalized_builder(x), (x, y), (x[:50], y[:50]),
+                                        {"epochs": 1})
+    changed = _get("l2_penalty").apply(setup, _finding("overfitting"), 1e-4)
+    model = changed.build_model()
+    assert any(layer.kernel_regularizer is not None for layer in model.layers
+               if isinstance(layer, keras.layers.Dense))
+    seen = keras.ops.convert_to_numpy(model.layers[0](x))
+    # what the Dense layers receive is still standardized, not the raw values near 100
+    assert np.abs(seen.mean(axis=0)).max() < 0.1 and np.abs(seen.std(axis=0) - 1).max() < 0.1
+
+
+def test_a_layer_edit_keeps_a_text_vectorization_vocabulary():
+    texts = np.array(["good film", "bad film", "good plot", "bad plot"] * 10, dtype=object)
+    labels = np.array([1, 0, 1, 0] * 10)
+
+    def build():
+        vectorize = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=2)
+        vectorize.adapt(texts)
+        inputs = keras.Input((), dtype="string")
+        hidden = keras.layers.Embedding(20, 4)(vectorize(inputs))
+        hidden = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(hidden))
+        model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+        model.compile("adam", "binary_crossentropy")
+        return model
+
+    edited = edited_builder(build, layer_edit=lambda layer, config, is_output: None)()
+    assert edited.layers[1].get_vocabulary() == build().layers[1].get_vocabulary()
+    edited.fit(texts, labels, epochs=1, verbose=0)  # the lookup table is initialized

@@ -15,6 +15,7 @@ from typing import Any
 
 import keras
 
+from fitdoctor.keras_vocab import PREPROCESSING_LAYERS
 from fitdoctor.setup import NotEditable, Setup
 
 #: `edit(layer, config, is_output)` returns a replacement layer, or None to keep a plain clone.
@@ -93,7 +94,14 @@ def edited_builder(
             def clone(layer: Any) -> Any:
                 config = layer.get_config()
                 replacement = layer_edit(layer, config, layer.name in outputs)
-                return replacement if replacement is not None else type(layer).from_config(config)
+                if replacement is not None:
+                    return replacement
+                if type(layer).__name__ in PREPROCESSING_LAYERS:
+                    # adapted state (a Normalization's mean and variance, a TextVectorization's
+                    # vocabulary) lives outside the config: from_config would lose it. The
+                    # model is a fresh one from build_model, so its own layer is reused.
+                    return layer
+                return type(layer).from_config(config)
 
             model = keras.models.clone_model(model, clone_function=clone)
         if input_layers is not None:
