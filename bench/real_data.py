@@ -204,8 +204,11 @@ def adult_unadapted_normalization(data: Path, scratch: Path):
 def pima_zeros(data: Path, scratch: Path):
     """Pima as published (zeros for missing), scaled in the model by an adapted Normalization."""
     x, y = _pima(data)
-    xt, xv, yt, yv = _split(x, y)
+    return _pima_normalized(*_split(x, y))
 
+
+def _pima_normalized(xt, xv, yt, yv):
+    """Pima's MLP with a Normalization layer adapted on the training rows."""
     def normalization():
         import keras
 
@@ -225,15 +228,7 @@ def pima_zeros_imputed(data: Path, scratch: Path):
         median = np.median(xt[xt[:, j] > 0, j])
         xt[xt[:, j] == 0, j] = median
         xv[xv[:, j] == 0, j] = median
-
-    def normalization():
-        import keras
-
-        layer = keras.layers.Normalization()
-        layer.adapt(xt)
-        return layer
-    return _from_arrays(_mlp(8, first=normalization), (xt, yt), (xv, yv), epochs=40,
-                        batch_size=16)
+    return _pima_normalized(xt, xv, yt, yv)
 
 
 def _pima_zero_columns_named(setup, report, logs):

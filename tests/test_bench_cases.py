@@ -5,16 +5,12 @@ No training here: every case is loaded (data + one model build), never fitted.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 import fitdoctor
 from fitdoctor.checks import registered_checks
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from .conftest import BENCH, bench_module
 
 #: Finding ids the benchmark may expect before their check is registered (lane A's
 #: training-dynamics checks are being written alongside the benchmark).
@@ -24,15 +20,7 @@ PLANNED_IDS = {
 }
 
 
-def _load_runner():
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    return module
-
-
-runner = _load_runner()
+runner = bench_module("run")
 CASES = runner.discover()
 BY_FILE = {case.path.name: case for case in CASES}
 

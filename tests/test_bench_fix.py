@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import fitdoctor
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from .conftest import BENCH, bench_module
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-repair = _load("fix_repair")
+repair = bench_module("fix_repair")
 
 
 def test_regression_is_compared_in_r2_whatever_the_target_units():

@@ -6,25 +6,14 @@ logic is the same for any case, so it is checked here on breast cancer.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from .conftest import bench_module
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-real = _load("real_data")
+real = bench_module("real_data")
 
 
 def _cancer(scaled: bool):
