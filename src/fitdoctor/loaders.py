@@ -210,6 +210,16 @@ def _check_mixed(frame: Any, path: Path) -> None:
             )
 
 
+def one_hot_name(column: Any, category: Any) -> str:
+    """The name of one one-hot column of a table's text column: `"occupation=Sales"`."""
+    return f"{column}={category}"
+
+
+def source_column(name: Any) -> str:
+    """The table column a feature came from: `"occupation"` for `"occupation=Sales"`."""
+    return str(name).split("=", 1)[0]
+
+
 def encode_features(train: Any, others: list[Any]) -> tuple[Any, list[Any]]:
     """One-hot (or ordinal) encode categorical columns, with categories from `train` only.
 
@@ -229,7 +239,7 @@ def encode_features(train: Any, others: list[Any]) -> tuple[Any, list[Any]]:
         for c in categories:
             col = (values == c).to_numpy(dtype="float32")
             col[missing] = np.nan
-            out[f"{column}={c}"] = col
+            out[one_hot_name(column, c)] = col
         return pd.DataFrame(out, index=frame.index)
 
     def transform(frame: Any) -> Any:

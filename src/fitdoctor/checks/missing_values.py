@@ -11,6 +11,7 @@ from fitdoctor.checks.base import Check, register
 from fitdoctor.evidence import Evidence, EvidenceUnavailable
 from fitdoctor.evidence.data_stats import Sentinel
 from fitdoctor.findings import Finding, Severity
+from fitdoctor.loaders import source_column
 
 #: What NaN inputs account for: the loss, the gradients and every judgement made from them.
 _NAN_EXPLAINS = ("nan_loss", "exploding_gradients", "lr_too_high", "underfitting",
@@ -205,7 +206,7 @@ def _by_source_column(names: tuple[str, ...], train: np.ndarray, val: np.ndarray
     missing member once, under the source column's name."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        groups.setdefault(str(name).split("=", 1)[0], []).append(i)
+        groups.setdefault(source_column(name), []).append(i)
     if len(groups) == len(names):
         return tuple(map(str, names)), np.asarray(train), np.asarray(val)
     pick = list(groups.values())
