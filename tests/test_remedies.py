@@ -347,6 +347,34 @@ def test_optimizer_remedies_change_the_compile_config(sigmoid_setup):
     assert bigger.batch_size == 32 and sigmoid_setup.batch_size == 8
 
 
+def _adam_at(lr: float, schedule: bool = False):
+    def build():
+        model = keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(10, "softmax")])
+        rate = keras.optimizers.schedules.ExponentialDecay(lr, 1000, 0.96) if schedule else lr
+        model.compile(optimizer=keras.optimizers.Adam(rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    return build
+
+
+def test_learning_rate_also_tries_the_keras_default_when_it_lies_further_the_same_way():
+    train, val = _digits()
+    remedy = _get("learning_rate")
+    # The ImageDataGenerator recipe: Adam on ExponentialDecay(0.1, ...), the range test says 0.0233.
+    recipe = fitdoctor.Setup.from_arrays(_adam_at(0.1, schedule=True), train, val, {"epochs": 1})
+    assert remedy.strengths(recipe, _finding("lr_too_high", suggested_lr=0.0233)) == (0.0233, 0.001)
+    # A suggestion within 2x of the default: the default is not a distinct try.
+    assert remedy.strengths(recipe, _finding("lr_too_high", suggested_lr=0.0015)) == (0.0015,)
+    # Too low: the default is tried when it is above both the rate and the suggestion.
+    slow = fitdoctor.Setup.from_arrays(_adam_at(1e-5), train, val, {"epochs": 1})
+    assert remedy.strengths(slow, _finding("lr_too_low", suggested_lr=1e-4)) == (1e-4, 0.001)
+    # Never the wrong way: a default above a rate judged too high is not tried.
+    assert remedy.strengths(slow, _finding("lr_too_high", suggested_lr=1e-6)) == (1e-6,)
+    changed = remedy.apply(recipe, _finding("lr_too_high"), 0.001).build_model()
+    assert float(changed.optimizer.learning_rate) == pytest.approx(0.001)
+
+
 def test_activation_remedies_swap_hidden_activations_only(sigmoid_setup, relu_setup):
     relu = _get("relu_activation").apply(sigmoid_setup, _finding("vanishing_gradients"))
     names = [la.activation.__name__ for la in _dense(relu.build_model())]

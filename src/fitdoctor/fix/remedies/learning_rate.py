@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -22,6 +23,18 @@ def suggested_lr(finding: Finding) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
+def keras_default_lr(name: str) -> float | None:
+    """The learning rate a Keras optimizer class starts at by default (`Adam`: 0.001)."""
+    import keras
+
+    cls = getattr(keras.optimizers, name, None)
+    if not isinstance(cls, type):
+        return None
+    default = inspect.signature(cls).parameters.get("learning_rate")
+    value = getattr(default, "default", None)
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
 def with_learning_rate(setup: Setup, lr: float) -> Setup:
     """A setup whose optimizer starts at `lr` (any schedule is replaced by the constant)."""
 
@@ -36,16 +49,28 @@ def with_learning_rate(setup: Setup, lr: float) -> Setup:
 class LearningRate(Remedy):
     id = "learning_rate"
     treats = ("lr_too_high", "lr_too_low")
-    description = ("Set the optimizer's learning rate to the one the LR range test suggested; "
-                   "without a suggestion, search 10x and 100x away from yours.")
+    description = ("Set the optimizer's learning rate to the one the LR range test suggested, "
+                   "and try the optimizer's Keras default too when it lies further the same "
+                   "way; without a suggestion, search 10x and 100x away from yours.")
+    #: The suggestion and the default are alternatives, not one strength growing.
+    ordered_grid = False
+    #: The default is tried beside the suggestion only when they differ by more than this factor.
+    distinct_factor = 2.0
 
     def strengths(self, setup: Setup, finding: Finding) -> tuple[Any, ...]:
-        suggested = suggested_lr(finding)
-        if suggested is not None:
-            return (float(f"{suggested:.3g}"),)
         lr = learning_rate(setup)
-        factor = 0.1 if finding.id == "lr_too_high" else 10.0
-        return (float(f"{lr * factor:.3g}"), float(f"{lr * factor * factor:.3g}"))
+        lower = finding.id == "lr_too_high"
+        suggested = suggested_lr(finding)
+        if suggested is None:
+            factor = 0.1 if lower else 10.0
+            return (float(f"{lr * factor:.3g}"), float(f"{lr * factor * factor:.3g}"))
+        tries = [float(f"{suggested:.3g}")]
+        default = keras_default_lr(optimizer_name(setup))
+        if default is not None:
+            further = default < min(lr, suggested) if lower else default > max(lr, suggested)
+            if further and max(default, suggested) / min(default, suggested) > self.distinct_factor:
+                tries.append(default)
+        return tuple(tries)
 
     def apply(self, setup: Setup, finding: Finding, strength: Any = None) -> Setup:
         lr = float(strength) if strength is not None else self.strengths(setup, finding)[0]
