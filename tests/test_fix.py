@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import fitdoctor
 from fitdoctor.cli import app
 from fitdoctor.findings import Finding, Report
-from fitdoctor.fix import CandidateStatus
+from fitdoctor.fix import CandidateStatus, Stage
 from fitdoctor.fix.evaluate import accuracy, split_validation
 
 
@@ -82,12 +82,34 @@ def test_remedy_that_hurts_is_rejected(small_digits, tmp_path):
     (trial,) = result.rejected
     assert trial.remedy == "learning_rate" and trial.strength == 5.0
     assert trial.gain < 0 and "worse" in trial.reason
+    # worse than your setup's run on the screening seed: rejected without a confirming run
+    assert len(trial.per_seed["val_accuracy"]) == 1 and "not confirmed" in trial.reason
     assert trial.gain_points == pytest.approx(100 * trial.gain)
     text = (tmp_path / "fix.md").read_text()
     assert "No change beat run-to-run noise" in text and "`learning_rate`" in text
     assert "### For `lr_too_low`" in text
     (row,) = [line for line in text.splitlines() if line.startswith("| `learning_rate`")]
     assert f"{trial.gain_points:+.1f} points" in row and "rejected: made it worse" in row
+
+
+def test_a_try_on_top_that_loses_on_the_screening_seed_costs_one_run(small_digits):
+    """Standardizing is kept; a learning rate of 5 then hurts on top of it, seen on one seed."""
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
+                                        {"epochs": 8, "batch_size": 32})
+    report = _report(Finding("unscaled_inputs", "warning", "unscaled"),
+                     Finding("lr_too_low", "warning", "lr too low", {"suggested_lr": 5.0}))
+    result = fitdoctor.fix(setup=setup, report=report, budget="quick",
+                           remedies=["standardize_inputs", "learning_rate"])
+    assert result.applied == ("standardize_inputs",)
+    (kept,) = [t for t in result.trials if t.remedy == "standardize_inputs"]
+    alone, on_top = [t for t in result.trials if t.remedy == "learning_rate"]
+    assert kept.status is CandidateStatus.ACCEPTED and len(kept.per_seed["val_accuracy"]) == 2
+    assert alone.stage is Stage.ALONE and alone.status is CandidateStatus.REJECTED
+    assert on_top.stage is Stage.COMBINED
+    assert on_top.status is CandidateStatus.REJECTED and "not confirmed" in on_top.reason
+    assert "on top of standardize_inputs" in on_top.reason
+    assert len(on_top.per_seed["val_accuracy"]) == 1
 
 
 def test_combination_starts_from_the_best_remedy_when_it_beats_the_cause_by_more_than_noise():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -86,7 +87,8 @@ def fix(
     in two halves: every decision is made on one, and `before`/`after` are measured on the
     other, which no decision saw (under 40 rows nothing is held back, and the result says so).
     Each setting of a remedy is screened on the first seed; the best is confirmed over the
-    same seeds as your unchanged setup. A remedy is kept only when its mean gain exceeds
+    same seeds as your unchanged setup when it beats your setup's run on that seed (likewise
+    each try on top of a combination). A remedy is kept only when its mean gain exceeds
     `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
     from the run-to-run spread of both setups over the seeds; kept remedies are then combined one
     at a time, each kept only if it still adds a gain beyond noise. Your data, model and files are
@@ -228,6 +230,18 @@ def choose_base(alone: Sequence[Scores], rule: NoiseRule) -> int:
                 if best.mean - scores.mean <= rule.threshold(scores, best))
 
 
+def gains_on_screen(candidate: Scores, reference: Scores) -> bool:
+    """Whether `candidate` beats `reference` on the screening seed, the first of both.
+
+    Fix confirms a screened candidate on the other seeds only then: one that does not even
+    beat the same-seed run of what it is compared with would need the other seeds to make up
+    more than the noise threshold, and the runs that would show it cost a fit each.
+    """
+    gain = candidate.score[0] - reference.score[0]
+    return bool(math.isfinite(gain) and gain > 0) or (
+        math.isfinite(candidate.score[0]) and not math.isfinite(reference.score[0]))
+
+
 @dataclasses.dataclass(frozen=True)
 class _Tried:
     """A remedy's chosen setting, its scores alone and the index of its record in the trials."""
@@ -366,8 +380,14 @@ class _Search:
         if best is None:
             self._record_grid(runs, None, why_not, "")
             return None
+        setting, screened, _, changed = runs[best]
+        if rest and not gains_on_screen(screened, self.baseline):
+            verdict = (f"{self._screen_text(screened, self.baseline)} against your setup, so "
+                       f"not confirmed on the other seeds")
+            index = self._record_grid(runs, best, why_not, verdict)
+            self.near_misses.append(_Tried(setting, screened, index))
+            return None
         if rest:
-            setting, screened, _, changed = runs[best]
             self.say(f"confirming {setting.label} for {finding.id}")
             try:
                 runs[best] = (setting, joined(screened, self.score(changed, rest)), "", changed)
@@ -453,15 +473,28 @@ class _Search:
             return state
         settings = tuple(sorted([*state.settings, setting], key=lambda c: c.remedy.stage))
         on_top = " + ".join(c.label for c in state.settings)
+        current = state.scores
+        screen, rest = self.seeds[:1], self.seeds[1:]
         self.say(f"trying {setting.label} on top of {on_top}")
         try:
-            combined_setup, scores = self._score_together(settings)
+            combined_setup = self._together(settings)
+            scores = self.score(combined_setup, screen)
+            if rest and not gains_on_screen(scores, current):
+                reason = (f"on top of {on_top}, {self._screen_text(scores, current)}, so "
+                          f"not confirmed on the other seeds")
+                if helped_alone:
+                    reason = f"helps alone, but {reason}"
+                    self._decide(tried.record, CandidateStatus.REJECTED, reason)
+                self.trials.append(self._scored(setting, scores, current, Stage.COMBINED,
+                                                CandidateStatus.REJECTED, reason))
+                return state
+            if rest:
+                scores = joined(scores, self.score(combined_setup, rest))
         except Exception as exc:
             logger.debug("combining %s failed", setting.label, exc_info=True)
             if helped_alone:
                 self._decide(tried.record, CandidateStatus.REJECTED, f"combining failed: {exc}")
             return state
-        current = state.scores
         gain, needed = scores.mean - current.mean, self.rule.threshold(current, scores)
         adds = f"adds {self.rule.text(gain, current.mean)} on top of {on_top}"
         if gain > needed:
@@ -479,9 +512,17 @@ class _Search:
                                         CandidateStatus.REJECTED, reason))
         return state
 
-    def _score_together(self, settings: Sequence[Setting]) -> tuple[Setup, Scores]:
-        """Apply `settings` in order to the user's setup and score the result."""
+    def _together(self, settings: Sequence[Setting]) -> Setup:
+        """The user's setup with `settings` applied in order."""
         combined = self.setup
         for setting in settings:
             combined = setting.apply(combined)
-        return combined, self.score(combined)
+        return combined
+
+    def _screen_text(self, candidate: Scores, reference: Scores) -> str:
+        """What the screening seed showed against the reference's run on the same seed."""
+        gain = candidate.score[0] - reference.score[0]
+        if not math.isfinite(gain) or gain == 0:
+            return f"no gain on the screening seed ({self.seeds[0]})"
+        return (f"made it worse on the screening seed ({self.seeds[0]}): "
+                f"{self.rule.text(gain, reference.score[0])}")
