@@ -71,8 +71,18 @@ def diagnose(
 
             raise SetupError("diagnose() needs build_model (or model) and train_data, or setup=")
         setup = Setup.from_arrays(build_model, train_data, validation_data, fit, seed=seed)
-    budget = get_budget(budget)
-    evidence = Evidence(setup, budget, seed=seed, progress=progress)
+    report, _ = diagnosed(setup, budget, seed=seed, checks=checks, progress=progress)
+    return report
+
+
+def diagnosed(setup: Setup, budget: str | Budget, *, seed: int = 0,
+              checks: Iterable[Check | str] | None = None,
+              progress: Callable[[str], None] | None = None) -> tuple[Report, Evidence]:
+    """`diagnose` on a ready setup, returning the evidence beside the report.
+
+    `fix` reads the evidence for what the diagnosis already trained (the probe run).
+    """
+    evidence = Evidence(setup, get_budget(budget), seed=seed, progress=progress)
     resolved = _resolve_checks(checks)
     beside = start_beside_training(evidence, resolved)
     try:
@@ -82,7 +92,7 @@ def diagnose(
             beside.join()
     if setup.loss_error is not None and report.get("loss_output_mismatch") is None:
         raise Untrainable(setup.loss_error)  # no check knows the fix: say what one batch showed
-    return report
+    return report, evidence
 
 
 def start_beside_training(evidence: Evidence, checks: list[Check]) -> threading.Thread | None:

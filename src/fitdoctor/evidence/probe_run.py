@@ -23,6 +23,8 @@ class ProbeRun:
         fit_seconds: Wall time of each seed's `fit`.
         epochs: Epochs the user asked for; `epochs_run`: epochs actually run (early stopping, NaN).
         steps_per_epoch: Optimizer steps per epoch.
+        first: The first seed's run (`Setup.train`'s `Trained`): its model, trained as the user
+            trains it, is `fix`'s first run of the unchanged setup. Not part of the record.
     """
 
     history: dict[str, list[float]]
@@ -32,6 +34,7 @@ class ProbeRun:
     epochs: int
     epochs_run: int
     steps_per_epoch: int
+    first: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     def final(self, key: str, *, seed: int = 0) -> float:
         """Last value of a history key (NaN when absent)."""
@@ -68,9 +71,8 @@ class ProbeRun:
 
 
 def train_once(evidence: Evidence, seed: int, callbacks: list | None = None, **fit_overrides):
-    """Train a fresh model with `seed` through `Setup.train`. Returns (model, history, seconds)."""
-    run = evidence.setup.train(seed, callbacks=callbacks or (), **fit_overrides)
-    return run.model, run.history, run.seconds
+    """Train a fresh model with `seed` through `Setup.train`. Returns its `Trained` run."""
+    return evidence.setup.train(seed, callbacks=callbacks or (), **fit_overrides)
 
 
 def _make_monitor(evidence: Evidence):
@@ -88,18 +90,19 @@ def _make_monitor(evidence: Evidence):
 @probe("probe_run")
 def probe_run(evidence: Evidence) -> ProbeRun:
     """Train the setup as the user would, once per budget seed, with `Monitor` on the first."""
-    histories, seconds, monitor = [], [], None
+    histories, seconds, monitor, runs = [], [], None, []
     for i in range(evidence.budget.seeds):
         callbacks = []
         if i == 0:
             monitor = _make_monitor(evidence)
             if monitor is not None:
                 callbacks.append(monitor)
-        _, history, elapsed = train_once(evidence, evidence.seed + i, callbacks)
-        histories.append(history)
-        seconds.append(elapsed)
+        runs.append(train_once(evidence, evidence.seed + i, callbacks))
+        histories.append(runs[-1].history)
+        seconds.append(runs[-1].seconds)
     first = histories[0]
     return ProbeRun(
+        first=runs[0],
         history=first,
         histories=tuple(histories),
         monitor=monitor,
