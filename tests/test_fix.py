@@ -112,6 +112,41 @@ def test_a_try_on_top_that_loses_on_the_screening_seed_costs_one_run(small_digit
     assert len(on_top.per_seed["val_accuracy"]) == 1
 
 
+def test_the_diagnosis_probe_run_is_the_first_run_of_your_setup(small_digits, monkeypatch):
+    """fix scores the model the diagnosis trained on the first seed instead of training it again."""
+    import importlib
+
+    probe_module = importlib.import_module("fitdoctor.evidence.probe_run")
+    runs = []
+
+    def recorded(*args, **kwargs):
+        runs.append(original(*args, **kwargs))
+        return runs[-1]
+
+    original = probe_module.train_once
+    monkeypatch.setattr(probe_module, "train_once", recorded)
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(), (x / 16, y), (val[0] / 16, val[1]),
+                                        {"epochs": 4, "batch_size": 32})
+    trained = []
+    monkeypatch.setattr(fitdoctor.Setup, "train", _counting(fitdoctor.Setup.train, trained))
+    result = fitdoctor.fix(setup=setup, budget="quick", seed=3, remedies=[])
+    assert result.applied == () and len(runs) == 1
+    assert result.model is runs[0].model  # the unchanged setup's first run: the probe's
+    assert result.timings["plain_fit"] == pytest.approx(runs[0].seconds, abs=1e-3)
+    # after the diagnosis, fix trained the unchanged setup on its second seed only
+    assert [seed for seed, plain in trained if plain].count(3) == 0
+    assert result.seeds == (3, 4)
+
+
+def _counting(train, calls):
+    def wrapped(self, seed, **kwargs):
+        calls.append((seed, not kwargs))
+        return train(self, seed, **kwargs)
+
+    return wrapped
+
+
 def test_combination_starts_from_the_best_remedy_when_it_beats_the_cause_by_more_than_noise():
     from fitdoctor.fix.evaluate import Scores
     from fitdoctor.fix.records import NoiseRule

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import keras
@@ -11,7 +12,7 @@ import numpy as np
 
 from fitdoctor.data import n_rows, take_rows
 from fitdoctor.keras_vocab import loss_from_logits
-from fitdoctor.setup import Setup, Task
+from fitdoctor.setup import Setup, Task, Trained
 
 #: Validation rows below which fix cannot hold a part back: it chooses and reports on all.
 MIN_ROWS_TO_SPLIT = 40
@@ -195,7 +196,8 @@ def original_loss(setup: Setup) -> Any:
 
 
 def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
-                    halves: Halves | None = None) -> Scores:
+                    halves: Halves | None = None,
+                    trained: Mapping[int, Trained] | None = None) -> Scores:
     """Train a fresh model per seed with the setup's `fit` arguments and score it.
 
     Args:
@@ -205,6 +207,8 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
             remedy cannot win by changing what is measured.
         halves: Validation rows that choose and rows held back (`split_validation`).
             Defaults to None (every row chooses, nothing is held back).
+        trained: Runs of this setup already made through `Setup.train`, by seed (the
+            diagnosis' probe run); they are scored instead of trained again. Defaults to None.
     """
     chosen: list[tuple[float, float, float]] = []
     held: list[tuple[float, float, float]] = []
@@ -212,7 +216,7 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
     seconds, first = [], None
     y_val = np.asarray(setup.y_val)
     for seed in seeds:
-        run = setup.train(seed)
+        run = (trained or {}).get(seed) or setup.train(seed)
         model = run.model
         seconds.append(run.seconds)
         pred = predict(model, setup.val_inputs())

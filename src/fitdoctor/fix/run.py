@@ -83,7 +83,8 @@ def fix(
 ) -> FixResult:
     """Diagnose a setup, try the remedies for each problem, and keep those that beat noise.
 
-    Every variant is retrained with your own `fit` arguments. The validation rows are split
+    Every variant is retrained with your own `fit` arguments (your unchanged setup's first
+    run is the diagnosis' probe run, when `fix` diagnoses itself). The validation rows are split
     in two halves: every decision is made on one, and `before`/`after` are measured on the
     other, which no decision saw (under 40 rows nothing is held back, and the result says so).
     Each setting of a remedy is screened on the first seed; the best is confirmed over the
@@ -137,19 +138,22 @@ def fix(
     budget_name = get_budget(budget).name
     say = progress or (lambda message: None)
     diagnose_seconds = 0.0
+    probe_first = None  # the diagnosis' first probe run: seed `seed` of the unchanged setup
     if report is None:
-        from fitdoctor.diagnose import diagnose
+        from fitdoctor.diagnose import diagnosed
 
         say("diagnosing")
         t0 = time.perf_counter()
-        report = diagnose(setup=setup, budget=budget_name, seed=seed)
+        report, evidence = diagnosed(setup, budget_name, seed=seed)
         diagnose_seconds = time.perf_counter() - t0
+        if evidence.has("probe_run"):
+            probe_first = evidence.get("probe_run").first
     seeds = tuple(seed + i for i in range(SEEDS[budget_name]))
     rule = NoiseRule(min_gain, noise_factor, len(seeds),
                      regression=setup.task.kind == "regression")
     say("training your setup as given")
     halves = split_validation(setup, seed)
-    search = _Search(setup, seeds, rule, say, grids, halves)
+    search = _Search(setup, seeds, rule, say, grids, halves, first_run=probe_first)
     baseline = search.baseline
     kept = search.try_remedies(report.problems, allowed)
     final_setup, final_scores, applied = search.combine(kept)
@@ -265,7 +269,7 @@ class _Search:
 
     def __init__(self, setup: Setup, seeds: tuple[int, ...], rule: NoiseRule,
                  say: Callable[[str], None], grids: Mapping[str, tuple[Any, ...]],
-                 halves: Halves | None = None) -> None:
+                 halves: Halves | None = None, first_run: Any = None) -> None:
         self.setup = setup
         self.halves = halves
         self.seeds = seeds
@@ -278,7 +282,9 @@ class _Search:
         self.advice: list[Advice] = []
         #: Remedies whose best setting did not beat noise alone.
         self.near_misses: list[_Tried] = []
-        self.baseline = self.score(setup)
+        # the diagnosis already trained the unchanged setup on the first seed: score that run
+        self.baseline = train_and_score(setup, seeds, self.user_loss, halves,
+                                        trained={seeds[0]: first_run} if first_run else None)
 
     def score(self, setup: Setup, seeds: tuple[int, ...] | None = None) -> Scores:
         return train_and_score(setup, self.seeds if seeds is None else seeds, self.user_loss,
