@@ -130,3 +130,22 @@ def test_a_training_script_gets_its_arguments_after_the_separator(tmp_path):
         "see the README's setup contract"]
     missing_args = run_fitdoctor("diagnose", str(script), cwd=tmp_path)
     assert missing_args.returncode == 2 and "exited (code 2)" in missing_args.stderr
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_deprecation_notes_stay_hidden_even_when_a_library_leaves_always_on(debug):
+    """A `simplefilter("always")` leaked by overlapping `catch_warnings` blocks in two threads
+    must not bring libraries' deprecation notes back; --debug shows them, and other warnings
+    are always shown."""
+    import warnings
+
+    from fitdoctor.cli.app import user_errors
+
+    shown = []
+    with warnings.catch_warnings():  # the test's own: restores filters and showwarning
+        warnings.showwarning = lambda message, *args, **kwargs: shown.append(str(message))
+        with user_errors(debug):
+            warnings.simplefilter("always")  # what the leaked block leaves behind
+            warnings.warn("old API", DeprecationWarning, stacklevel=1)
+            warnings.warn("odd values", RuntimeWarning, stacklevel=1)
+    assert shown == (["old API", "odd values"] if debug else ["odd values"])

@@ -85,6 +85,22 @@ def warnings_if_it_works() -> Iterator[None]:
         _log.handle(record)
 
 
+_DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+def _without_deprecations(show: Any) -> Any:
+    """`warnings.showwarning` that drops deprecation warnings and shows the rest with `show`."""
+    if getattr(show, "drops_deprecations", False):
+        return show
+
+    def shown(message, category, *args: Any, **kwargs: Any) -> None:
+        if not issubclass(category, _DEPRECATIONS):
+            show(message, category, *args, **kwargs)
+
+    shown.drops_deprecations = True  # type: ignore[attr-defined]
+    return shown
+
+
 @contextmanager
 def user_errors(debug: bool):
     """Turn `FitdoctorError` into a one-line message and exit code 2 (traceback with --debug).
@@ -95,8 +111,12 @@ def user_errors(debug: bool):
     from fitdoctor.errors import FitdoctorError
 
     if not debug:  # libraries' deprecation notes are for their developers, not our users
-        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        for category in _DEPRECATIONS:
             warnings.filterwarnings("ignore", category=category)
+        # The filters alone are not enough: `catch_warnings` is not thread-safe, and a library's
+        # block in a probe thread, overlapping one in the main thread, can leave that block's
+        # `simplefilter("always")` in place for good. The shown warning is checked as well.
+        warnings.showwarning = _without_deprecations(warnings.showwarning)
     try:
         with _fitdoctor_log_on_stderr(debug):
             yield
