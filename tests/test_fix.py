@@ -225,6 +225,11 @@ def test_cli_fix_missing_setup_is_a_one_line_error(tmp_path):
     assert "setup file not found" in result.output
 
 
+def test_a_storage_fix_cannot_use_is_a_one_line_error(healthy_setup):
+    with pytest.raises(fitdoctor.SetupError, match="storage must be a journal file path"):
+        fitdoctor.fix(setup=healthy_setup, report=_report(), storage="ftp://host/runs")
+
+
 SETUP_FILE = textwrap.dedent('''
     import keras
     from sklearn.datasets import load_iris
@@ -258,8 +263,10 @@ def test_cli_fix_end_to_end(tmp_path):
     setup_file.write_text(SETUP_FILE)
     original = setup_file.read_text()
     out = tmp_path / "fixed"
-    result = CliRunner().invoke(app, ["fix", str(setup_file), "--out", str(out), "--budget",
-                                      "quick", "--json", str(tmp_path / "r.json")])
+    journal = tmp_path / "runs" / "fix.journal"
+    command = ["fix", str(setup_file), "--out", str(out), "--budget", "quick",
+               "--storage", str(journal)]
+    result = CliRunner().invoke(app, [*command, "--json", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "r.json").read_text())
     assert "unscaled_inputs" in data["diagnosis"]
@@ -267,6 +274,12 @@ def test_cli_fix_end_to_end(tmp_path):
     assert data["after"]["val_accuracy"] > data["before"]["val_accuracy"]
     assert sorted(p.name for p in out.iterdir()) == ["fix.json", "fix.md", "model.keras"]
     assert setup_file.read_text() == original
+    # the same command again reads every run from the journal and decides the same
+    again = CliRunner().invoke(app, [*command, "--json", str(tmp_path / "again.json")])
+    assert again.exit_code == 0, again.output
+    second = json.loads((tmp_path / "again.json").read_text())
+    assert second["applied"] == data["applied"]
+    assert second["after"]["val_accuracy"] == pytest.approx(data["after"]["val_accuracy"])
 
 
 CATSDOGS = Path(__file__).parent / "data" / "catsdogs"

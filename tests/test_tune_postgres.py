@@ -151,3 +151,17 @@ def test_killed_worker_leaves_every_completed_trial(postgres_url, storage, setup
     final = _trials(storage, "killed")
     assert not [t for t in final if t.state is optuna.trial.TrialState.RUNNING]
     assert len(final) == len(after) + 1
+
+
+def test_fix_runs_are_kept_in_postgresql_and_read_back(postgres_url):
+    """fix's run store on a real server: a run put by one fix is read by the next."""
+    from fitdoctor.errors import SetupError
+    from fitdoctor.fix.evaluate import Scores
+    from fitdoctor.fix.store import RunStore
+
+    first = RunStore.open(postgres_url, "fix-resume", {"setup": "digits"})
+    first.put("unchanged @ seed 0", Scores((0.5,), (0.5,), (1.25,), (2.0,)))
+    again = RunStore.open(postgres_url, "fix-resume", {"setup": "digits"})
+    assert len(again) == 1 and again.get("unchanged @ seed 0").val_loss == (1.25,)
+    with pytest.raises(SetupError, match="another setup"):
+        RunStore.open(postgres_url, "fix-resume", {"setup": "wine"})

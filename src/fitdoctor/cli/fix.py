@@ -43,6 +43,11 @@ def fix(
     timeout: Annotated[float | None, typer.Option(
         "--timeout", "--load-timeout", help=TIMEOUT_HELP)] = None,
     fit_call: Annotated[int, typer.Option("--fit-call", help=FIT_CALL_HELP)] = 1,
+    storage: Annotated[str | None, typer.Option(
+        help="Keep every finished run here (a journal file, or a postgresql:// URL), so a fix "
+             "started again after a crash retrains none of them.")] = None,
+    study: Annotated[str, typer.Option(
+        help="Name of the study in --storage holding this fix's runs.")] = "fix",
     quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
@@ -55,7 +60,8 @@ def fix(
                                          fit_call=fit_call)
 
         with progress_shown("fixing", quiet) as show:
-            result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed, progress=show)
+            result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed, progress=show,
+                                   storage=storage, study=study)
         before, after = result.before, result.after
         metric = "val loss" if setup.task.kind == "regression" else "val accuracy"
         key = "val_loss" if setup.task.kind == "regression" else "val_accuracy"

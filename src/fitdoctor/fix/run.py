@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import time
@@ -36,6 +37,7 @@ from fitdoctor.fix.records import (
     Stage,
 )
 from fitdoctor.fix.remedies.base import Remedy, registered_remedies, remedies_for
+from fitdoctor.fix.store import RunStore, array_digest, digest
 from fitdoctor.setup import Setup
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,12 @@ class Setting:
     def code(self, setup: Setup) -> str:
         return self.remedy.code(setup, self.finding, self.strength)
 
+    @property
+    def key(self) -> str:
+        """What this setting changes, for the run store: its label and the finding it reads."""
+        finding = digest({"id": self.finding.id, "evidence": self.finding.evidence})
+        return f"{self.label}[{self.finding.id}:{finding}]"
+
 
 def fix(
     build_model: Callable[..., Any] | None = None,
@@ -80,6 +88,8 @@ def fix(
     noise_factor: float = 2.0,
     progress: Callable[[str], None] | None = None,
     model: Any = None,
+    storage: str | None = None,
+    study: str = "fix",
 ) -> FixResult:
     """Diagnose a setup, try the remedies for each problem, and keep those that beat noise.
 
@@ -113,6 +123,11 @@ def fix(
         progress: Optional callable told what is being tried.
         model: A compiled `keras.Model` instead of `build_model`; each run trains a clone with
             its compile configuration, never the instance. Defaults to None.
+        storage: Where to keep every finished run, so a fix started again after a crash trains
+            none of them twice and makes the same decisions: a journal file path, or a
+            `postgresql://` (`mysql://`, `sqlite:///`) URL, as for `tune`. Defaults to None
+            (runs are kept in memory only).
+        study: Name of the study holding the runs in `storage`. Defaults to `"fix"`.
 
     Returns:
         A `FixResult` with before/after numbers, kept and rejected remedies, and the fixed model.
@@ -153,10 +168,18 @@ def fix(
                      regression=setup.task.kind == "regression")
     say("training your setup as given")
     halves = split_validation(setup, seed)
-    search = _Search(setup, seeds, rule, say, grids, halves, first_run=probe_first)
+    store = None
+    if storage is not None:
+        store = RunStore.open(storage, study, fingerprint(setup, seeds, budget_name, halves, rule))
+        if len(store):
+            say(f"resuming: {len(store)} finished runs in study {study!r}")
+    search = _Search(setup, seeds, rule, say, grids, halves, first_run=probe_first, store=store)
     baseline = search.baseline
     kept = search.try_remedies(report.problems, allowed)
     final_setup, final_scores, applied = search.combine(kept)
+    if final_scores.model is None:  # every run of it was read from the store: train it once
+        say("training the fixed setup to save its model")
+        final_scores = dataclasses.replace(final_scores, model=final_setup.train(seeds[0]).model)
     result = FixResult(
         before=baseline.summary(),
         after=final_scores.summary(),
@@ -183,6 +206,32 @@ def fix(
 
         write_outputs(result, out)
     return result
+
+
+def fingerprint(setup: Setup, seeds: tuple[int, ...], budget: str, halves: Halves | None,
+                rule: NoiseRule) -> dict[str, Any]:
+    """What makes a fix's runs reusable: the data's sizes and labels, the model's layers, the
+    `fit` arguments, the seeds, the budget, the validation split and the noise rule."""
+    model = probe_model(setup)
+
+    def described(value: Any) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [described(v) for v in value]
+        return type(value).__name__
+
+    return {
+        "setup": setup.summary(),
+        "labels": [array_digest(setup.y_train), array_digest(setup.y_val)],
+        "layers": [type(layer).__name__ for layer in model.layers],
+        "parameters": int(model.count_params()),
+        "fit": {k: described(v) for k, v in sorted(setup.fit_kwargs().items())},
+        "seeds": list(seeds),
+        "budget": budget,
+        "halves": None if halves is None else array_digest(halves.choose),
+        "rule": [rule.min_gain, rule.noise_factor],
+    }
 
 
 def _validation_summary(halves: Halves | None, before: Scores, after: Scores,
@@ -269,7 +318,8 @@ class _Search:
 
     def __init__(self, setup: Setup, seeds: tuple[int, ...], rule: NoiseRule,
                  say: Callable[[str], None], grids: Mapping[str, tuple[Any, ...]],
-                 halves: Halves | None = None, first_run: Any = None) -> None:
+                 halves: Halves | None = None, first_run: Any = None,
+                 store: RunStore | None = None) -> None:
         self.setup = setup
         self.halves = halves
         self.seeds = seeds
@@ -282,13 +332,29 @@ class _Search:
         self.advice: list[Advice] = []
         #: Remedies whose best setting did not beat noise alone.
         self.near_misses: list[_Tried] = []
+        self.store = store
         # the diagnosis already trained the unchanged setup on the first seed: score that run
-        self.baseline = train_and_score(setup, seeds, self.user_loss, halves,
-                                        trained={seeds[0]: first_run} if first_run else None)
+        self.baseline = self.score(setup, (), seeds,
+                                   trained={seeds[0]: first_run} if first_run else None)
 
-    def score(self, setup: Setup, seeds: tuple[int, ...] | None = None) -> Scores:
-        return train_and_score(setup, self.seeds if seeds is None else seeds, self.user_loss,
-                               self.halves)
+    def score(self, setup: Setup, settings: Sequence[Setting],
+              seeds: tuple[int, ...] | None = None, *,
+              trained: Mapping[int, Any] | None = None) -> Scores:
+        """Score `setup` (the user's with `settings` applied) over `seeds`; with a run store,
+        each seed's run is read from it when it was already made, and recorded when new."""
+        seeds = self.seeds if seeds is None else seeds
+        if self.store is None:
+            return train_and_score(setup, seeds, self.user_loss, self.halves, trained)
+        variant = " + ".join(s.key for s in settings) or "unchanged"
+        runs = []
+        for seed in seeds:
+            key = f"{variant} @ seed {seed}"
+            run = self.store.get(key)
+            if run is None:
+                run = train_and_score(setup, (seed,), self.user_loss, self.halves, trained)
+                self.store.put(key, run)
+            runs.append(run)
+        return functools.reduce(joined, runs)
 
     def _scored(self, setting: Setting, scores: Scores, reference: Scores, stage: Stage,
                 status: CandidateStatus, reason: str, *, chosen: bool = False) -> Candidate:
@@ -358,7 +424,7 @@ class _Search:
             self.say(f"trying {setting.label} for {finding.id}")
             try:
                 changed = setting.apply(self.setup)
-                scores = self.score(changed, screen)
+                scores = self.score(changed, (setting,), screen)
             except NotEditable as exc:
                 self._record_grid(runs, best, why_not, "a later setting could not be applied")
                 self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc)))
@@ -396,7 +462,8 @@ class _Search:
         if rest:
             self.say(f"confirming {setting.label} for {finding.id}")
             try:
-                runs[best] = (setting, joined(screened, self.score(changed, rest)), "", changed)
+                runs[best] = (setting, joined(screened, self.score(changed, (setting,), rest)),
+                              "", changed)
             except Exception as exc:
                 logger.debug("confirming %s failed", setting.label, exc_info=True)
                 runs[best] = (setting, None, f"{type(exc).__name__}: {exc}", None)
@@ -484,7 +551,7 @@ class _Search:
         self.say(f"trying {setting.label} on top of {on_top}")
         try:
             combined_setup = self._together(settings)
-            scores = self.score(combined_setup, screen)
+            scores = self.score(combined_setup, settings, screen)
             if rest and not gains_on_screen(scores, current):
                 reason = (f"on top of {on_top}, {self._screen_text(scores, current)}, so "
                           f"not confirmed on the other seeds")
@@ -495,7 +562,7 @@ class _Search:
                                                 CandidateStatus.REJECTED, reason))
                 return state
             if rest:
-                scores = joined(scores, self.score(combined_setup, rest))
+                scores = joined(scores, self.score(combined_setup, settings, rest))
         except Exception as exc:
             logger.debug("combining %s failed", setting.label, exc_info=True)
             if helped_alone:
