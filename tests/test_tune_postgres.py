@@ -165,3 +165,22 @@ def test_fix_runs_are_kept_in_postgresql_and_read_back(postgres_url):
     assert len(again) == 1 and again.get("unchanged @ seed 0").val_loss == (1.25,)
     with pytest.raises(SetupError, match="another setup"):
         RunStore.open(postgres_url, "fix-resume", {"setup": "wine"})
+
+
+def test_fix_on_two_workers_over_postgresql_decides_as_one(postgres_url, tmp_path):
+    """`fitdoctor fix --workers 2 --storage postgresql://...`: the same decisions as one fix."""
+    import json
+
+    import fitdoctor
+    from tests.test_fix_workers import SETUP, decisions, fitdoctor_command, json_decisions
+
+    setup_file = tmp_path / "iris_raw.py"
+    setup_file.write_text(SETUP)
+    alone = fitdoctor.fix(setup=fitdoctor.load_setup(setup_file), budget="quick")
+    proc = fitdoctor_command("fix", str(setup_file), "--out", str(tmp_path / "out"),
+                             "--budget", "quick", "--workers", "2", "--storage", postgres_url,
+                             "--study", "fix-two", "--json", str(tmp_path / "fix.json"),
+                             cwd=tmp_path)
+    output, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, output
+    assert json_decisions(json.loads((tmp_path / "fix.json").read_text())) == decisions(alone)

@@ -45,9 +45,17 @@ def fix(
     fit_call: Annotated[int, typer.Option("--fit-call", help=FIT_CALL_HELP)] = 1,
     storage: Annotated[str | None, typer.Option(
         help="Keep every finished run here (a journal file, or a postgresql:// URL), so a fix "
-             "started again after a crash retrains none of them.")] = None,
+             "started again after a crash retrains none of them, and fixes on other machines "
+             "share them (default with --workers: .fitdoctor/fix.journal).")] = None,
     study: Annotated[str, typer.Option(
         help="Name of the study in --storage holding this fix's runs.")] = "fix",
+    workers: Annotated[int, typer.Option(
+        help="Local processes sharing the runs (through --storage); the decisions stay "
+             "those of one.")] = 1,
+    helper: Annotated[bool, typer.Option(
+        "--helper",
+        help="Only train runs for the fix on --study (say, on another machine beside it), "
+             "deciding and writing nothing.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
@@ -55,13 +63,34 @@ def fix(
     import fitdoctor
 
     with user_errors(debug):
+        if workers < 1:
+            raise fitdoctor.SetupError(f"--workers must be at least 1. Received: {workers}")
+        if workers > 1 and storage is None:
+            storage = str(Path(".fitdoctor") / "fix.journal")
+        if helper and storage is None:
+            raise fitdoctor.SetupError("--helper needs --storage")
         with load_time_limit(timeout, setup_file), warnings_if_it_works():
             setup = fitdoctor.load_setup(setup_file, seed=seed, script_args=tuple(ctx.args),
                                          fit_call=fit_call)
+        if helper:
+            import os
+            import threading
 
-        with progress_shown("fixing", quiet) as show:
-            result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed, progress=show,
-                                   storage=storage, study=study)
+            from fitdoctor.fix.run import help_fix
+            from fitdoctor.tune.worker import stop_when_orphaned
+
+            threading.Thread(target=stop_when_orphaned, args=(os.getppid(),),
+                             daemon=True).start()
+            help_fix(setup, storage=storage, study=study, budget=budget, seed=seed)
+            return
+        helpers = _start_helpers(workers - 1, setup_file, ctx.args, out=out, storage=storage,
+                                 study=study, budget=budget, seed=seed, fit_call=fit_call)
+        try:
+            with progress_shown("fixing", quiet) as show:
+                result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed,
+                                       progress=show, storage=storage, study=study)
+        finally:
+            _stop_helpers(helpers)
         before, after = result.before, result.after
         metric = "val loss" if setup.task.kind == "regression" else "val accuracy"
         key = "val_loss" if setup.task.kind == "regression" else "val_accuracy"
@@ -87,3 +116,53 @@ def fix(
 
             fix_to_html(result, html_path)
             err_console.print(f"HTML fix report written to {html_path}")
+
+
+def _start_helpers(n: int, setup_file: Path, script_args: list[str], **options: object) -> list:
+    """Start `n` helper processes (`fitdoctor fix ... --helper`) training runs for this fix.
+
+    Each runs in its own session, so a terminal's Ctrl-C reaches this process only, and stops
+    by itself when this process dies. Their output goes to a log file each, shown on failure.
+    """
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    if n == 0:
+        return []
+    logdir = Path(tempfile.mkdtemp(prefix="fitdoctor-fix-workers-"))
+    args = [sys.executable, "-m", "fitdoctor.cli", "fix", str(setup_file), "--helper", "--quiet"]
+    for name, value in options.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    if script_args:
+        args += ["--", *script_args]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
+    helpers = []
+    for i in range(1, n + 1):
+        log_path = logdir / f"helper-{i}.log"
+        with open(log_path, "w", encoding="utf-8") as log:
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                    start_new_session=True)
+        helpers.append((proc, log_path))
+    return helpers
+
+
+def _stop_helpers(helpers: list, grace: float = 30.0) -> None:
+    """Interrupt the helpers still running (each gives up its claim) and wait for them."""
+    import signal
+    import subprocess
+
+    for proc, _ in helpers:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc, log_path in helpers:
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.returncode not in (0, 130, -2):
+            tail = log_path.read_text(encoding="utf-8", errors="replace").strip()[-600:]
+            err_console.print(f"[yellow]a fix helper exited with code {proc.returncode}:[/] "
+                              f"{tail}", highlight=False)

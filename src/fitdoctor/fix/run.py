@@ -7,7 +7,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,39 +141,31 @@ def fix(
         if build_model is None or train_data is None:
             raise SetupError("fix() needs build_model (or model) and train_data, or setup=")
         setup = Setup.from_arrays(build_model, train_data, validation_data, fit, seed=seed)
-    if min_gain < 0:
-        raise SetupError(f"min_gain must be >= 0. Received: min_gain={min_gain}")
-    if noise_factor < 0:
-        raise SetupError(f"noise_factor must be >= 0. Received: noise_factor={noise_factor}")
-    allowed = _resolve_remedies(remedies)
-    grids = {k: tuple(v) for k, v in (grids or {}).items()}
-    _resolve_remedies(grids)
-    if any(not v for v in grids.values()):
-        raise SetupError(f"every grid needs at least one strength. Received: grids={grids}")
+    allowed, grids = _options(remedies, grids, min_gain, noise_factor)
     budget_name = get_budget(budget).name
     say = progress or (lambda message: None)
-    diagnose_seconds = 0.0
-    probe_first = None  # the diagnosis' first probe run: seed `seed` of the unchanged setup
-    if report is None:
+    seeds, rule, halves = _plan(setup, budget_name, seed, min_gain, noise_factor)
+    store = _open_store(storage, study, setup, seeds, budget_name, halves, rule, say)
+    diagnosis: dict[str, Any] = {"seconds": 0.0, "first": None}
+
+    def diagnose_here() -> Report:
         from fitdoctor.diagnose import diagnosed
 
         say("diagnosing")
         t0 = time.perf_counter()
-        report, evidence = diagnosed(setup, budget_name, seed=seed)
-        diagnose_seconds = time.perf_counter() - t0
-        if evidence.has("probe_run"):
-            probe_first = evidence.get("probe_run").first
-    seeds = tuple(seed + i for i in range(SEEDS[budget_name]))
-    rule = NoiseRule(min_gain, noise_factor, len(seeds),
-                     regression=setup.task.kind == "regression")
+        made, evidence = diagnosed(setup, budget_name, seed=seed)
+        diagnosis["seconds"] = time.perf_counter() - t0
+        if evidence.has("probe_run"):  # its first run is seed `seed` of the unchanged setup
+            diagnosis["first"] = evidence.get("probe_run").first
+        return made
+
+    if report is None:
+        # with a store, one process diagnoses for all, and every one reads the kept copy
+        report = diagnose_here() if store is None else store.diagnosis(diagnose_here)
+    diagnose_seconds = diagnosis["seconds"]
     say("training your setup as given")
-    halves = split_validation(setup, seed)
-    store = None
-    if storage is not None:
-        store = RunStore.open(storage, study, fingerprint(setup, seeds, budget_name, halves, rule))
-        if len(store):
-            say(f"resuming: {len(store)} finished runs in study {study!r}")
-    search = _Search(setup, seeds, rule, say, grids, halves, first_run=probe_first, store=store)
+    search = _Search(setup, seeds, rule, say, grids, halves, first_run=diagnosis["first"],
+                     store=store)
     baseline = search.baseline
     kept = search.try_remedies(report.problems, allowed)
     final_setup, final_scores, applied = search.combine(kept)
@@ -206,6 +198,84 @@ def fix(
 
         write_outputs(result, out)
     return result
+
+
+def _options(remedies: Iterable[str] | None, grids: Mapping[str, Iterable[Any]] | None,
+             min_gain: float, noise_factor: float) -> tuple[set[str] | None,
+                                                            dict[str, tuple[Any, ...]]]:
+    """The remedies allowed and the grids given, checked (SetupError naming what is wrong)."""
+    if min_gain < 0:
+        raise SetupError(f"min_gain must be >= 0. Received: min_gain={min_gain}")
+    if noise_factor < 0:
+        raise SetupError(f"noise_factor must be >= 0. Received: noise_factor={noise_factor}")
+    allowed = _resolve_remedies(remedies)
+    grids = {k: tuple(v) for k, v in (grids or {}).items()}
+    _resolve_remedies(grids)
+    if any(not v for v in grids.values()):
+        raise SetupError(f"every grid needs at least one strength. Received: grids={grids}")
+    return allowed, grids
+
+
+def _plan(setup: Setup, budget: str, seed: int, min_gain: float,
+          noise_factor: float) -> tuple[tuple[int, ...], NoiseRule, Halves | None]:
+    """The seeds every variant trains on, the noise rule, and the validation halves."""
+    seeds = tuple(seed + i for i in range(SEEDS[budget]))
+    rule = NoiseRule(min_gain, noise_factor, len(seeds),
+                     regression=setup.task.kind == "regression")
+    return seeds, rule, split_validation(setup, seed)
+
+
+def _open_store(storage: str | None, study: str, setup: Setup, seeds: tuple[int, ...],
+                budget: str, halves: Halves | None, rule: NoiseRule,
+                say: Callable[[str], None]) -> RunStore | None:
+    if storage is None:
+        return None
+    store = RunStore.open(storage, study, fingerprint(setup, seeds, budget, halves, rule))
+    if len(store):
+        say(f"resuming: {len(store)} finished runs in study {study!r}")
+    return store
+
+
+def help_fix(
+    setup: Setup,
+    *,
+    storage: str,
+    study: str = "fix",
+    budget: str = "standard",
+    seed: int = 0,
+    remedies: Iterable[str] | None = None,
+    grids: Mapping[str, Iterable[Any]] | None = None,
+    min_gain: float = 0.01,
+    noise_factor: float = 2.0,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Work for the fix of `setup` on `study`: train the runs it will need that no other
+    process has made or claimed, and record them there; decide nothing.
+
+    Those runs are the ones known before any decision: the unchanged setup on every seed and
+    each setting of each remedy on the screening seed, in the order the fix asks for them.
+    The fix itself (`fix(..., storage=storage, study=study)` with the same arguments) reads
+    them as it goes, so its decisions are those of a fix alone. `fitdoctor fix --workers N`
+    starts N - 1 processes running this.
+
+    Returns:
+        How many runs this process trained.
+    """
+    allowed, grids = _options(remedies, grids, min_gain, noise_factor)
+    budget_name = get_budget(budget).name
+    say = progress or (lambda message: None)
+    seeds, rule, halves = _plan(setup, budget_name, seed, min_gain, noise_factor)
+    store = _open_store(storage, study, setup, seeds, budget_name, halves, rule, say)
+    assert store is not None
+
+    def diagnose_here() -> Report:
+        from fitdoctor.diagnose import diagnosed
+
+        return diagnosed(setup, budget_name, seed=seed)[0]
+
+    report = store.diagnosis(diagnose_here)
+    search = _Search(setup, seeds, rule, say, grids, halves, store=store, score_baseline=False)
+    return search.screen_all(report.problems, allowed)
 
 
 def fingerprint(setup: Setup, seeds: tuple[int, ...], budget: str, halves: Halves | None,
@@ -283,6 +353,11 @@ def choose_base(alone: Sequence[Scores], rule: NoiseRule) -> int:
                 if best.mean - scores.mean <= rule.threshold(scores, best))
 
 
+def run_key(settings: Sequence[Setting], seed: int) -> str:
+    """The run store's key of the user's setup with `settings` applied, trained on `seed`."""
+    return f"{' + '.join(s.key for s in settings) or 'unchanged'} @ seed {seed}"
+
+
 def gains_on_screen(candidate: Scores, reference: Scores) -> bool:
     """Whether `candidate` beats `reference` on the screening seed, the first of both.
 
@@ -319,7 +394,7 @@ class _Search:
     def __init__(self, setup: Setup, seeds: tuple[int, ...], rule: NoiseRule,
                  say: Callable[[str], None], grids: Mapping[str, tuple[Any, ...]],
                  halves: Halves | None = None, first_run: Any = None,
-                 store: RunStore | None = None) -> None:
+                 store: RunStore | None = None, score_baseline: bool = True) -> None:
         self.setup = setup
         self.halves = halves
         self.seeds = seeds
@@ -333,9 +408,9 @@ class _Search:
         #: Remedies whose best setting did not beat noise alone.
         self.near_misses: list[_Tried] = []
         self.store = store
-        # the diagnosis already trained the unchanged setup on the first seed: score that run
-        self.baseline = self.score(setup, (), seeds,
-                                   trained={seeds[0]: first_run} if first_run else None)
+        if score_baseline:  # the diagnosis trained the unchanged setup on the first seed
+            self.baseline = self.score(setup, (), seeds,
+                                       trained={seeds[0]: first_run} if first_run else None)
 
     def score(self, setup: Setup, settings: Sequence[Setting],
               seeds: tuple[int, ...] | None = None, *,
@@ -345,16 +420,57 @@ class _Search:
         seeds = self.seeds if seeds is None else seeds
         if self.store is None:
             return train_and_score(setup, seeds, self.user_loss, self.halves, trained)
-        variant = " + ".join(s.key for s in settings) or "unchanged"
         runs = []
         for seed in seeds:
-            key = f"{variant} @ seed {seed}"
+            key = run_key(settings, seed)
             run = self.store.get(key)
-            if run is None:
-                run = train_and_score(setup, (seed,), self.user_loss, self.halves, trained)
-                self.store.put(key, run)
+            while run is None:
+                made = self._train_claimed(setup, key, seed, trained)
+                run = made if made is not None else self.store.wait_for(key)
             runs.append(run)
         return functools.reduce(joined, runs)
+
+    def _train_claimed(self, setup: Setup, key: str, seed: int,
+                       trained: Mapping[int, Any] | None = None) -> Scores | None:
+        """Claim the run `key`, train and record it; None when another process holds it."""
+        assert self.store is not None
+        trial = self.store.claim(key)
+        if trial is None:
+            return None
+        try:
+            run = train_and_score(setup, (seed,), self.user_loss, self.halves, trained)
+        except BaseException:
+            self.store.abandon(trial)
+            raise
+        self.store.finish(trial, key, run)
+        return run
+
+    def screen_all(self, problems: Iterable[Finding], allowed: set[str] | None) -> int:
+        """Train the runs known before any decision that nobody has made or claimed: the
+        unchanged setup on each seed, then every setting of every remedy on the screening seed,
+        in the order `try_remedies` asks for them. Returns how many this process trained."""
+        planned: list[tuple[tuple[Setting, ...], int]] = [((), seed) for seed in self.seeds]
+        for remedy, finding in self._candidates(problems, allowed):
+            if remedy.edits_model and not self.editable:
+                continue
+            planned += [((Setting(remedy, finding, strength),), self.seeds[0])
+                        for strength in self._strengths(remedy, finding)]
+        made = 0
+        for settings, seed in planned:
+            key = run_key(settings, seed)
+            if self.store.get(key) is not None:
+                continue
+            try:
+                changed = self._together(settings)
+            except Exception:  # the fix records why; a helper just moves on
+                logger.debug("could not apply %s", key, exc_info=True)
+                continue
+            self.say(f"training {key}")
+            try:
+                made += self._train_claimed(changed, key, seed) is not None
+            except Exception:
+                logger.debug("run %s failed", key, exc_info=True)
+        return made
 
     def _scored(self, setting: Setting, scores: Scores, reference: Scores, stage: Stage,
                 status: CandidateStatus, reason: str, *, chosen: bool = False) -> Candidate:
@@ -376,6 +492,18 @@ class _Search:
                      allowed: set[str] | None) -> list[_Tried]:
         """Try each remedy for each problem alone (its grid searched); return the kept ones."""
         kept: list[_Tried] = []
+        for remedy, finding in self._candidates(problems, allowed):
+            if remedy.edits_model and not self.editable:
+                self._advise(remedy, finding)
+                continue
+            best = self._search_grid(remedy, finding)
+            if best is not None:
+                kept.append(best)
+        return kept
+
+    def _candidates(self, problems: Iterable[Finding],
+                    allowed: set[str] | None) -> Iterator[tuple[Remedy, Finding]]:
+        """Each remedy to try, once, with the first finding it treats, in rank order."""
         tried: set[str] = set()
         for finding in problems:
             for remedy in remedies_for(finding.id):
@@ -384,13 +512,7 @@ class _Search:
                 if not remedy.applies(self.setup, finding):
                     continue
                 tried.add(remedy.id)
-                if remedy.edits_model and not self.editable:
-                    self._advise(remedy, finding)
-                    continue
-                best = self._search_grid(remedy, finding)
-                if best is not None:
-                    kept.append(best)
-        return kept
+                yield remedy, finding
 
     def _strengths(self, remedy: Remedy, finding: Finding) -> tuple[Any, ...]:
         return self.grids.get(remedy.id) or remedy.strengths(self.setup, finding)

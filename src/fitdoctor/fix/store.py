@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,9 @@ from fitdoctor.fix.evaluate import PartScores, Scores
 FINGERPRINT_ATTR = "fitdoctor_fix_setup"
 KEY_ATTR = "fitdoctor_fix_run"
 SCORES_ATTR = "fitdoctor_fix_scores"
+REPORT_ATTR = "fitdoctor_fix_report"
+#: The claim of the process that diagnoses for every process on the study.
+DIAGNOSIS_KEY = "diagnosis"
 
 
 def digest(value: Any) -> str:
@@ -92,13 +96,20 @@ def scores_from_json(data: Mapping[str, Any]) -> Scores:
 
 @dataclasses.dataclass
 class RunStore:
-    """Finished runs in an Optuna study: `get` a run by key, `put` one when it is done.
+    """Finished runs in an Optuna study, shared by every process fixing the same setup.
+
+    A process about to train a run `claim`s it (a running trial with the run's key), and
+    `finish`es it with the scores; another process that needs the same run waits for it
+    (`wait_for`) instead of training it twice. A claim older than `stale_after` seconds, or
+    whose process on this machine is gone, no longer holds: the run is claimed again.
 
     Args:
         study: The Optuna study holding the runs.
+        stale_after: Seconds after which another process's unfinished claim is ignored.
     """
 
     study: Any
+    stale_after: float = 3600.0
     _runs: dict[str, Scores] = dataclasses.field(default_factory=dict)
 
     @classmethod
@@ -148,15 +159,104 @@ class RunStore:
         """The run recorded under `key`, or None."""
         return self._runs.get(key)
 
-    def put(self, key: str, scores: Scores) -> None:
-        """Record one finished run as a completed trial of the study."""
-        if key in self._runs:
-            return
-        with warnings.catch_warnings():  # a run is told at once: no heartbeat is needed
+    def _live_claims(self, key: str) -> list[Any]:
+        """Running trials that claim `key` and still hold: recent, and not of a process on
+        this machine that is gone."""
+        import optuna
+
+        from fitdoctor.tune.storage import fail_orphaned_trials
+
+        fail_orphaned_trials(self.study)
+        now = time.time()
+        return [t for t in self.study.get_trials(deepcopy=False,
+                                                 states=(optuna.trial.TrialState.RUNNING,))
+                if t.user_attrs.get(KEY_ATTR) == key and t.datetime_start is not None
+                and now - t.datetime_start.timestamp() < self.stale_after]
+
+    def claim(self, key: str) -> Any:
+        """Claim `key` for this process: a running trial, or None when the run is finished or
+        another process holds it (then `wait_for` it).
+
+        Two processes claiming at once both write a running trial; the one with the lower
+        trial number (given out atomically by the storage) keeps it, the other gives it up.
+        """
+        self.refresh()
+        if key in self._runs or self._live_claims(key):
+            return None
+        trial = self._running(key)
+        if any(t.number < trial.number for t in self._live_claims(key)):
+            self.abandon(trial)
+            return None
+        return trial
+
+    def _running(self, key: str) -> Any:
+        """A new running trial for `key`, tagged with this process."""
+        from fitdoctor.tune.storage import WORKER_ATTR, worker_tag
+
+        with warnings.catch_warnings():  # runs are told by fix itself: no heartbeat is needed
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = self.study.ask()
+        trial.set_user_attr(WORKER_ATTR, worker_tag())
         trial.set_user_attr(KEY_ATTR, key)
+        return trial
+
+    def finish(self, trial: Any, key: str, scores: Scores | None) -> None:
+        """Record the claimed run `key` as a completed trial with its scores (None for the
+        diagnosis, which is kept with `publish_report`)."""
+        if scores is None:
+            self.study.tell(trial, 0.0)
+            return
         trial.set_user_attr(SCORES_ATTR, scores_to_json(scores))
         value = scores.score[0]
         self.study.tell(trial, value if math.isfinite(value) else -1e300)
-        self._runs[key] = dataclasses.replace(scores, model=None)
+        self._runs.setdefault(key, dataclasses.replace(scores, model=None))
+
+    def abandon(self, trial: Any) -> None:
+        """Give a claim up (the run was interrupted): the trial is failed, the key free again."""
+        import optuna
+
+        self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+    def put(self, key: str, scores: Scores) -> None:
+        """Record a run made without a claim (the diagnosis' probe run), unless one is there."""
+        self.refresh()
+        if key not in self._runs:
+            self.finish(self._running(key), key, scores)
+
+    def wait_for(self, key: str, poll: float = 0.5) -> Scores | None:
+        """Wait while another process holds `key`; its scores, or None once nobody does."""
+        while True:
+            self.refresh()
+            if key in self._runs:
+                return self._runs[key]
+            if not self._live_claims(key):
+                return None
+            time.sleep(poll)
+
+    def publish_report(self, report: Any) -> None:
+        """Keep `report` as the diagnosis every process fixing this study works from."""
+        self.study.set_user_attr(REPORT_ATTR, report.to_json())
+
+    def report(self) -> Any:
+        """The diagnosis kept in the study, or None."""
+        from fitdoctor.findings import Report
+
+        text = self.study.user_attrs.get(REPORT_ATTR)
+        return None if text is None else Report.from_json(text)
+
+    def diagnosis(self, diagnose: Any) -> Any:
+        """The study's diagnosis: the one kept, or made here with `diagnose()` by the one
+        process that claims it while the others wait for it. Every process returns the kept
+        copy (read back from the study), so all of them see the same findings."""
+        while (report := self.report()) is None:  # the kept copy: the same for everyone
+            trial = self.claim(DIAGNOSIS_KEY)
+            if trial is None:
+                self.wait_for(DIAGNOSIS_KEY)
+                continue
+            try:
+                self.publish_report(diagnose())
+            except BaseException:
+                self.abandon(trial)
+                raise
+            self.finish(trial, DIAGNOSIS_KEY, None)
+        return report

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 
-def _stop_when_orphaned(parent: int, every: float = 1.0) -> None:
+def stop_when_orphaned(parent: int, every: float = 1.0) -> None:
     """Interrupt the main thread once the parent process is gone (the worker is re-parented)."""
     while os.getppid() == parent:
         time.sleep(every)
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     plan = WorkerPlan.from_json(Path(args[0]).read_text(encoding="utf-8"))
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     try:
         setup = load_setup(plan.setup_path, seed=plan.setup_seed)
         run_worker(setup, plan)
