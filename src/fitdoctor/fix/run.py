@@ -188,7 +188,9 @@ def fix(
         timings={
             "total": round(time.perf_counter() - start, 3),
             "diagnose": round(diagnose_seconds, 3),
-            "plain_fit": round(baseline.fit_seconds[0], 3),
+            # a fit of fix's own: the probe run trained beside the diagnosis' other probes
+            "plain_fit": round(baseline.fit_seconds[1 if diagnosis["first"] is not None
+                                                    and len(seeds) > 1 else 0], 3),
         },
         regression=rule.regression,
         validation=_validation_summary(halves, baseline, final_scores, rule),
@@ -675,13 +677,9 @@ class _Search:
             combined_setup = self._together(settings)
             scores = self.score(combined_setup, settings, screen)
             if rest and not gains_on_screen(scores, current):
-                reason = (f"on top of {on_top}, {self._screen_text(scores, current)}, so "
-                          f"not confirmed on the other seeds")
-                if helped_alone:
-                    reason = f"helps alone, but {reason}"
-                    self._decide(tried.record, CandidateStatus.REJECTED, reason)
-                self.trials.append(self._scored(setting, scores, current, Stage.COMBINED,
-                                                CandidateStatus.REJECTED, reason))
+                self._rejected_on_top(tried, scores, current, helped_alone,
+                                      f"on top of {on_top}, {self._screen_text(scores, current)}"
+                                      f", so not confirmed on the other seeds")
                 return state
             if rest:
                 scores = joined(scores, self.score(combined_setup, settings, rest))
@@ -699,13 +697,20 @@ class _Search:
             self.trials.append(self._scored(setting, scores, current, Stage.COMBINED,
                                             CandidateStatus.ACCEPTED, reason))
             return _Combination(settings, combined_setup, scores)
-        reason = f"{adds} (needs > {self.rule.text(needed, current.mean, signed=False)})"
+        self._rejected_on_top(
+            tried, scores, current, helped_alone,
+            f"{adds} (needs > {self.rule.text(needed, current.mean, signed=False)})")
+        return state
+
+    def _rejected_on_top(self, tried: _Tried, scores: Scores, current: Scores,
+                         helped_alone: bool, reason: str) -> None:
+        """Record a try on top that did not earn its place (and, for a remedy that helped
+        alone, why it is not kept after all)."""
         if helped_alone:
             reason = f"helps alone, but {reason}"
             self._decide(tried.record, CandidateStatus.REJECTED, reason)
-        self.trials.append(self._scored(setting, scores, current, Stage.COMBINED,
+        self.trials.append(self._scored(tried.setting, scores, current, Stage.COMBINED,
                                         CandidateStatus.REJECTED, reason))
-        return state
 
     def _together(self, settings: Sequence[Setting]) -> Setup:
         """The user's setup with `settings` applied in order."""
