@@ -160,7 +160,8 @@ def test_fix_runs_are_kept_in_postgresql_and_read_back(postgres_url):
     from fitdoctor.fix.store import RunStore
 
     first = RunStore.open(postgres_url, "fix-resume", {"setup": "digits"})
-    first.put("unchanged @ seed 0", Scores((0.5,), (0.5,), (1.25,), (2.0,)))
+    key = "unchanged @ seed 0"
+    first.finish(first.claim(key), key, Scores((0.5,), (0.5,), (1.25,), (2.0,)))
     again = RunStore.open(postgres_url, "fix-resume", {"setup": "digits"})
     assert len(again) == 1 and again.get("unchanged @ seed 0").val_loss == (1.25,)
     with pytest.raises(SetupError, match="another setup"):

@@ -56,10 +56,6 @@ def _number(value: float) -> float | str:
     return value if math.isfinite(value) else repr(float(value))  # JSON has no NaN or inf
 
 
-def _float(value: float | str) -> float:
-    return float(value)
-
-
 def scores_to_json(scores: Scores) -> dict[str, Any]:
     """One run's `Scores` as JSON-able values (the model stays out)."""
     out: dict[str, Any] = {
@@ -81,13 +77,13 @@ def scores_to_json(scores: Scores) -> dict[str, Any]:
 def scores_from_json(data: Mapping[str, Any]) -> Scores:
     """The `Scores` written by `scores_to_json`, without a model."""
     def floats(values: Any) -> tuple[float, ...]:
-        return tuple(_float(v) for v in values)
+        return tuple(float(v) for v in values)
 
     part = None
     if data.get("held_back") is not None:
         h = data["held_back"]
         per_row = None if h["per_row"] is None else np.asarray(
-            [[_float(v) for v in row] for row in h["per_row"]], dtype=float)
+            [[float(v) for v in row] for row in h["per_row"]], dtype=float)
         part = PartScores(int(h["rows"]), floats(h["score"]), floats(h["val_accuracy"]),
                           floats(h["val_loss"]), per_row)
     return Scores(floats(data["score"]), floats(data["val_accuracy"]), floats(data["val_loss"]),
@@ -216,12 +212,6 @@ class RunStore:
         import optuna
 
         self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-
-    def put(self, key: str, scores: Scores) -> None:
-        """Record a run made without a claim (the diagnosis' probe run), unless one is there."""
-        self.refresh()
-        if key not in self._runs:
-            self.finish(self._running(key), key, scores)
 
     def wait_for(self, key: str, poll: float = 0.5) -> Scores | None:
         """Wait while another process holds `key`; its scores, or None once nobody does."""
