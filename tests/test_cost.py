@@ -36,6 +36,14 @@ def test_a_budget_below_its_probe_runs_is_refused():
                fit_multiple=2.0)
 
 
+def test_a_fix_bound_below_one_confirmed_remedy_is_refused():
+    assert {name: (b.fix_seeds, b.fix_runs) for name, b in BUDGETS.items()} == {
+        "quick": (2, 9), "standard": (2, 30), "thorough": (3, None)}
+    with pytest.raises(ValueError, match=r"fix_runs must be at least fix_seeds.*fix_runs=2"):
+        Budget("odd", seeds=1, lr_range_steps=10, learning_curve=False, max_audit_rows=100,
+               fix_seeds=3, fix_runs=2)
+
+
 def test_a_share_pays_for_a_fraction_of_the_fits_steps():
     share = cost.Share("lr_range", "standard", fits=0.15, seconds=None)
     assert share.steps(epochs=20, steps_per_epoch=45) == 135

@@ -141,6 +141,63 @@ def test_the_diagnosis_probe_run_is_the_first_run_of_your_setup(small_digits, mo
     assert result.seeds == (3, 4)
 
 
+def test_a_spent_budget_skips_what_ranks_after_and_says_so(small_digits, tmp_path,
+                                                           monkeypatch):
+    """At most two candidate runs: the learning rate, ranked first, is screened on one, and
+    rejected there; standardizing would need two (screen and confirm), so it is recorded as
+    skipped, never trained."""
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
+                                        {"epochs": 8, "batch_size": 32})
+    report = _report(Finding("unscaled_inputs", "warning", "unscaled"),
+                     Finding("lr_too_low", "warning", "lr too low", {"suggested_lr": 5.0}))
+    trained = []
+    monkeypatch.setattr(fitdoctor.Setup, "train", _counting(fitdoctor.Setup.train, trained))
+    result = fitdoctor.fix(setup=setup, report=report, budget="quick", max_runs=2, out=tmp_path,
+                           remedies=["standardize_inputs", "learning_rate"])
+    assert [t.remedy for t in result.trials] == ["learning_rate", "standardize_inputs"]
+    assert result.applied == ()
+    assert result.runs == {"budget": "quick", "max_runs": 2, "candidate_runs": 1, "skipped": 1}
+    assert len(trained) == 2 + 1  # your setup on both seeds, the learning rate on one
+    rejected, skipped = result.trials
+    assert rejected.status is CandidateStatus.REJECTED and rejected.trained
+    assert skipped.status is CandidateStatus.SKIPPED and skipped.skipped and not skipped.trained
+    assert "2 candidate runs were spent" in skipped.reason
+    assert "per_seed" not in skipped.to_dict()
+    text = (tmp_path / "fix.md").read_text()
+    assert "1 of at most 2 candidate runs; 1 left untried" in text
+    (row,) = [line for line in text.splitlines() if line.startswith("| `standardize_inputs`")]
+    assert "skipped: not tried" in row and "| – | – |" in row
+
+
+def test_a_remedy_kept_alone_is_not_combined_untried_when_the_budget_is_spent(small_digits):
+    """Standardizing and a lower learning rate each help alone; with no runs left to try the
+    second on top of the first, it is left out of the fix and marked skipped, with its numbers."""
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
+                                        {"epochs": 8, "batch_size": 32})
+    report = _report(Finding("unscaled_inputs", "warning", "unscaled"),
+                     Finding("lr_too_high", "warning", "lr too high", {"suggested_lr": 0.01}))
+    kwargs = {"setup": setup, "report": report, "budget": "quick",
+              "remedies": ["standardize_inputs", "learning_rate"], "grids": {
+                  "learning_rate": (0.01,)}}
+    bounded = fitdoctor.fix(max_runs=4, **kwargs)
+    alone = [t for t in bounded.trials if t.stage is Stage.ALONE]
+    assert len(alone) == 2 and all(t.trained for t in alone)
+    assert len(bounded.applied) == 1 and bounded.runs["candidate_runs"] == 4
+    (left_out,) = [t for t in alone if t.label not in bounded.applied]
+    assert left_out.status is CandidateStatus.SKIPPED and left_out.trained
+    assert "helps alone, but on top of" in left_out.reason and "not kept" in left_out.reason
+    (on_top,) = [t for t in bounded.trials if t.stage is Stage.COMBINED]
+    assert on_top.skipped and on_top.label == left_out.label
+    # the healthy twin: with no bound, the same two remedies are tried alone with the same
+    # numbers, and the second is tried on top
+    free = fitdoctor.fix(max_runs=100, **kwargs)
+    assert free.runs["skipped"] == 0
+    assert [t.score for t in free.trials if t.stage is Stage.ALONE] == [t.score for t in alone]
+    assert any(t.stage is Stage.COMBINED and t.trained for t in free.trials)
+
+
 def _counting(train, calls):
     def wrapped(self, seed, **kwargs):
         calls.append((seed, not kwargs))
@@ -219,6 +276,10 @@ def test_fix_rejects_bad_arguments(healthy_setup):
         fitdoctor.fix(setup=healthy_setup, report=_report(), min_gain=-1)
     with pytest.raises(fitdoctor.SetupError, match="needs build_model"):
         fitdoctor.fix()
+    with pytest.raises(fitdoctor.SetupError, match=r"max_runs \(--max-runs\) must be a whole "
+                                                   r"number of at least 2 .* Received: "
+                                                   r"max_runs=1"):
+        fitdoctor.fix(setup=healthy_setup, report=_report(), budget="quick", max_runs=1)
 
 
 def test_cli_fix_missing_setup_is_a_one_line_error(tmp_path):
@@ -256,6 +317,17 @@ SETUP_FILE = textwrap.dedent('''
 
     FIT = {"epochs": 20, "batch_size": 16}
 ''')
+
+
+def test_cli_fix_max_runs_below_the_seeds_is_a_one_line_error(tmp_path):
+    setup_file = tmp_path / "iris_raw.py"
+    setup_file.write_text(SETUP_FILE)
+    result = CliRunner().invoke(app, ["fix", str(setup_file), "--out", str(tmp_path / "o"),
+                                      "--budget", "thorough", "--max-runs", "2"])
+    assert result.exit_code == 2
+    [line] = [x for x in result.output.splitlines() if x.strip()]
+    assert line.startswith("error: max_runs (--max-runs) must be a whole number of at least 3")
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.slow

@@ -20,6 +20,13 @@ class Budget:
         fit_multiple: What the whole diagnosis may cost, in plain fits of the user's setup,
             the probe runs included. What is left after the probe runs is shared among the
             other probes by `fitdoctor.evidence.cost`. Defaults to 1.5.
+        fix_seeds: Seeds `fix` trains each confirmed variant on (noise needs at least two).
+            Defaults to 2.
+        fix_runs: The most candidate runs (a remedy's setting, alone or on top of others, on
+            one seed) one `fix` trains; your setup's own runs on its seeds come on top. Remedies
+            are tried in the diagnosis' rank order, so what a spent budget leaves untried is the
+            least likely to matter, and the fix says what it skipped. None: no bound.
+            Defaults to None.
     """
 
     name: str
@@ -28,6 +35,8 @@ class Budget:
     learning_curve: bool
     max_audit_rows: int
     fit_multiple: float = 1.5
+    fix_seeds: int = 2
+    fix_runs: int | None = None
 
     def __post_init__(self) -> None:
         if self.fit_multiple < self.seeds:
@@ -35,15 +44,20 @@ class Budget:
                 "fit_multiple must be at least seeds (the probe runs alone cost that many fits). "
                 f"Received: fit_multiple={self.fit_multiple}, seeds={self.seeds}"
             )
+        if self.fix_runs is not None and self.fix_runs < self.fix_seeds:
+            raise ValueError(
+                "fix_runs must be at least fix_seeds (one remedy screened and confirmed costs "
+                f"that many). Received: fix_runs={self.fix_runs}, fix_seeds={self.fix_seeds}"
+            )
 
 
 BUDGETS = {
     "quick": Budget("quick", seeds=1, lr_range_steps=100, learning_curve=False,
-                    max_audit_rows=20_000, fit_multiple=1.2),
+                    max_audit_rows=20_000, fit_multiple=1.2, fix_seeds=2, fix_runs=9),
     "standard": Budget("standard", seeds=1, lr_range_steps=200, learning_curve=True,
-                       max_audit_rows=50_000, fit_multiple=1.5),
+                       max_audit_rows=50_000, fit_multiple=1.5, fix_seeds=2, fix_runs=30),
     "thorough": Budget("thorough", seeds=3, lr_range_steps=300, learning_curve=True,
-                       max_audit_rows=200_000, fit_multiple=4.0),
+                       max_audit_rows=200_000, fit_multiple=4.0, fix_seeds=3),
 }
 
 

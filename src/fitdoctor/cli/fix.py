@@ -37,7 +37,12 @@ def fix(
     html_path: Annotated[Path | None, typer.Option(
         "--html", help="Also write a self-contained HTML page with plots here.")] = None,
     budget: Annotated[str, typer.Option(
-        help="quick | standard (2 seeds per variant) | thorough (3 seeds)")] = "standard",
+        help="quick (2 seeds per variant, at most 9 candidate runs) | standard (2 seeds, 30 "
+             "runs) | thorough (3 seeds, no bound)")] = "standard",
+    max_runs: Annotated[int | None, typer.Option(
+        "--max-runs",
+        help="The most candidate runs (one remedy setting on one seed) instead of the "
+             "budget's; what comes after is reported as skipped.")] = None,
     seed: Annotated[int, typer.Option(
         help="First seed; each variant trains on seed, seed+1, ...")] = 0,
     timeout: Annotated[float | None, typer.Option(
@@ -81,14 +86,18 @@ def fix(
 
             threading.Thread(target=stop_when_orphaned, args=(os.getppid(),),
                              daemon=True).start()
-            help_fix(setup, storage=storage, study=study, budget=budget, seed=seed)
+            help_fix(setup, storage=storage, study=study, budget=budget, seed=seed,
+                     max_runs=max_runs)
             return
+        limits = {} if max_runs is None else {"max_runs": max_runs}
         helpers = _start_helpers(workers - 1, setup_file, ctx.args, out=out, storage=storage,
-                                 study=study, budget=budget, seed=seed, fit_call=fit_call)
+                                 study=study, budget=budget, seed=seed, fit_call=fit_call,
+                                 **limits)
         try:
             with progress_shown("fixing", quiet) as show:
                 result = fitdoctor.fix(setup=setup, out=out, budget=budget, seed=seed,
-                                       progress=show, storage=storage, study=study)
+                                       progress=show, storage=storage, study=study,
+                                       max_runs=max_runs)
         finally:
             _stop_helpers(helpers)
         before, after = result.before, result.after
@@ -102,9 +111,14 @@ def fix(
             console.print(f"applied: {', '.join(result.applied)}")
         else:
             console.print("applied: nothing (no remedy beat run-to-run noise)")
-        rejected = sorted({r.remedy for r in result.rejected})
+        from fitdoctor.fix.records import CandidateStatus
+
+        rejected = sorted({r.remedy for r in result.rejected
+                           if r.status is not CandidateStatus.SKIPPED})
         if rejected:
             console.print(f"[dim]rejected: {', '.join(rejected)}[/]")
+        if result.runs.get("skipped"):
+            console.print(f"[dim]{result.runs_text()}[/]")
         for item in result.advice:
             console.print(f"[yellow]advice only[/] {item.remedy}: {item.reason}")
         console.print(f"written to {out}/ (model.keras, fix.md, fix.json)")

@@ -29,6 +29,7 @@ class CandidateStatus(str, enum.Enum):
     REJECTED = "rejected"  # trained and scored, and did not earn its place
     ADVICE = "advice"  # cannot be applied to this model; given as code to write instead
     FAILED = "failed"  # raised while being applied or trained
+    SKIPPED = "skipped"  # its turn came after the fix's budget of candidate runs was spent
 
 
 class Stage(str, enum.Enum):
@@ -174,8 +175,13 @@ class Candidate:
 
     @property
     def trained(self) -> bool:
-        """Whether it was trained and scored (False for advice and failures)."""
-        return self.status not in (CandidateStatus.ADVICE, CandidateStatus.FAILED)
+        """Whether it was trained and scored (False for advice, failures and skipped tries)."""
+        return bool(self.per_seed)
+
+    @property
+    def skipped(self) -> bool:
+        """Whether it was never trained because the fix's budget was spent before its turn."""
+        return self.status is CandidateStatus.SKIPPED and not self.trained
 
     @property
     def gain_points(self) -> float:
@@ -278,9 +284,9 @@ class RemedyOutcome:
 
     @property
     def strengths(self) -> tuple[Any, ...]:
-        """The settings tried alone, in run order (None entries left out)."""
+        """The settings tried alone, in run order (None entries and skipped ones left out)."""
         return tuple(c.strength for c in self.tried
-                     if c.stage is Stage.ALONE and c.strength is not None)
+                     if c.stage is Stage.ALONE and c.strength is not None and not c.skipped)
 
     @property
     def verdict(self) -> str:
@@ -290,7 +296,8 @@ class RemedyOutcome:
 
 
 _VERDICT = {CandidateStatus.ACCEPTED: "kept", CandidateStatus.REJECTED: "rejected",
-            CandidateStatus.ADVICE: "advice only", CandidateStatus.FAILED: "failed"}
+            CandidateStatus.ADVICE: "advice only", CandidateStatus.FAILED: "failed",
+            CandidateStatus.SKIPPED: "skipped"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,6 +323,9 @@ class FixResult:
             the `claimed_gain` on the rows that chose and the `held_back_gain` (with
             `held_back_gain_se`) on the rows no decision saw, and a `note`. `before` and
             `after` are the held-back rows' numbers. Defaults to {}.
+        runs: What the search cost against its bound: `budget` (its name), `max_runs` (the most
+            candidate runs, None for no bound), `candidate_runs` (those it made) and `skipped`
+            (settings it left untried once the bound was reached). Defaults to {}.
     """
 
     before: Mapping[str, Any]
@@ -332,6 +342,7 @@ class FixResult:
     timings: Mapping[str, float] = dataclasses.field(default_factory=dict)
     regression: bool = False
     validation: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    runs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def rejected(self) -> tuple[Candidate, ...]:
@@ -356,6 +367,21 @@ class FixResult:
         for outcome in self.outcomes():
             groups.setdefault(outcome.finding, []).append(outcome)
         return tuple((finding, tuple(outcomes)) for finding, outcomes in groups.items())
+
+    def runs_text(self) -> str:
+        """What the search cost against its bound, in one sentence ("" when not recorded)."""
+        r = self.runs
+        if not r:
+            return ""
+        if r.get("max_runs") is None:
+            return (f"Budget `{r['budget']}`: {r['candidate_runs']} candidate runs, "
+                    "with no bound on their number.")
+        text = (f"Budget `{r['budget']}`: {r['candidate_runs']} of at most {r['max_runs']} "
+                "candidate runs")
+        if not r.get("skipped"):
+            return text + "; nothing was left untried."
+        return (text + f"; {r['skipped']} left untried once they were spent (marked skipped "
+                "below; a larger budget or `--max-runs` tries them).")
 
     def validation_text(self) -> str:
         """Which validation rows chose and which report, and the gain on each, in one sentence."""
@@ -395,4 +421,5 @@ class FixResult:
             "diagnosis": self.report.ids(),
             "timings": dict(self.timings),
             "validation": dict(self.validation),
+            "runs": dict(self.runs),
         })

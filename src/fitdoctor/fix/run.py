@@ -42,9 +42,6 @@ from fitdoctor.setup import Setup
 
 logger = logging.getLogger(__name__)
 
-#: Seeds each variant is trained with, per budget (noise needs at least two).
-SEEDS = {"quick": 2, "standard": 2, "thorough": 3}
-
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
@@ -90,6 +87,7 @@ def fix(
     model: Any = None,
     storage: str | None = None,
     study: str = "fix",
+    max_runs: int | None = None,
 ) -> FixResult:
     """Diagnose a setup, try the remedies for each problem, and keep those that beat noise.
 
@@ -99,7 +97,9 @@ def fix(
     other, which no decision saw (under 40 rows nothing is held back, and the result says so).
     Each setting of a remedy is screened on the first seed; the best is confirmed over the
     same seeds as your unchanged setup when it beats your setup's run on that seed (likewise
-    each try on top of a combination). A remedy is kept only when its mean gain exceeds
+    each try on top of a combination). The budget bounds the candidate runs (`max_runs`):
+    remedies are tried in the diagnosis' rank order, and what comes after the bound is
+    recorded as skipped, never silently dropped. A remedy is kept only when its mean gain exceeds
     `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
     from the run-to-run spread of both setups over the seeds; kept remedies are then combined one
     at a time, each kept only if it still adds a gain beyond noise. Your data, model and files are
@@ -109,7 +109,8 @@ def fix(
         build_model, train_data, validation_data, fit: As for `fitdoctor.diagnose`.
         setup: A ready `Setup` instead of the four arguments above.
         out: Folder to write `model.keras`, `fix.md` and `fix.json` to. Defaults to None.
-        budget: `"quick"`, `"standard"` (2 seeds per variant) or `"thorough"` (3 seeds).
+        budget: `"quick"` (2 seeds per variant, at most 9 candidate runs), `"standard"`
+            (2 seeds, 30 runs) or `"thorough"` (3 seeds, no bound); see `Budget.fix_runs`.
             Defaults to `"standard"`.
         seed: First seed; variants use `seed, seed + 1, ...`. Defaults to 0.
         report: A diagnosis of this setup to start from (skips diagnosing again). Defaults to None.
@@ -128,6 +129,8 @@ def fix(
             `postgresql://` (`mysql://`, `sqlite:///`) URL, as for `tune`. Defaults to None
             (runs are kept in memory only).
         study: Name of the study holding the runs in `storage`. Defaults to `"fix"`.
+        max_runs: The most candidate runs (one setting on one seed, alone or on top of
+            others) instead of the budget's. Defaults to None (the budget's).
 
     Returns:
         A `FixResult` with before/after numbers, kept and rejected remedies, and the fixed model.
@@ -144,7 +147,8 @@ def fix(
     allowed, grids = _options(remedies, grids, min_gain, noise_factor)
     budget_name = get_budget(budget).name
     say = progress or (lambda message: None)
-    seeds, rule, halves = _plan(setup, budget_name, seed, min_gain, noise_factor)
+    seeds, rule, halves, limit = _plan(setup, budget_name, seed, min_gain, noise_factor,
+                                       max_runs)
     store = _open_store(storage, study, setup, seeds, budget_name, halves, rule, say)
     diagnosis: dict[str, Any] = {"seconds": 0.0, "first": None}
 
@@ -165,7 +169,7 @@ def fix(
     diagnose_seconds = diagnosis["seconds"]
     say("training your setup as given")
     search = _Search(setup, seeds, rule, say, grids, halves, first_run=diagnosis["first"],
-                     store=store)
+                     store=store, limit=limit)
     baseline = search.baseline
     kept = search.try_remedies(report.problems, allowed)
     final_setup, final_scores, applied = search.combine(kept)
@@ -194,6 +198,8 @@ def fix(
         },
         regression=rule.regression,
         validation=_validation_summary(halves, baseline, final_scores, rule),
+        runs={"budget": budget_name, "max_runs": limit, "candidate_runs": search.candidate_runs,
+              "skipped": sum(t.skipped for t in search.trials)},
     )
     if out is not None:
         from fitdoctor.fix.write import write_outputs
@@ -218,13 +224,21 @@ def _options(remedies: Iterable[str] | None, grids: Mapping[str, Iterable[Any]] 
     return allowed, grids
 
 
-def _plan(setup: Setup, budget: str, seed: int, min_gain: float,
-          noise_factor: float) -> tuple[tuple[int, ...], NoiseRule, Halves | None]:
-    """The seeds every variant trains on, the noise rule, and the validation halves."""
-    seeds = tuple(seed + i for i in range(SEEDS[budget]))
+def _plan(setup: Setup, budget: str, seed: int, min_gain: float, noise_factor: float,
+          max_runs: int | None) -> tuple[tuple[int, ...], NoiseRule, Halves | None, int | None]:
+    """The seeds every variant trains on, the noise rule, the validation halves and the most
+    candidate runs (None: no bound)."""
+    plan = get_budget(budget)
+    seeds = tuple(seed + i for i in range(plan.fix_seeds))
+    limit = plan.fix_runs if max_runs is None else max_runs
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                              or limit < len(seeds)):
+        raise SetupError(f"max_runs (--max-runs) must be a whole number of at least "
+                         f"{len(seeds)} (one remedy screened and confirmed on the "
+                         f"{len(seeds)} seeds). Received: max_runs={max_runs!r}")
     rule = NoiseRule(min_gain, noise_factor, len(seeds),
                      regression=setup.task.kind == "regression")
-    return seeds, rule, split_validation(setup, seed)
+    return seeds, rule, split_validation(setup, seed), limit
 
 
 def _open_store(storage: str | None, study: str, setup: Setup, seeds: tuple[int, ...],
@@ -250,6 +264,7 @@ def help_fix(
     min_gain: float = 0.01,
     noise_factor: float = 2.0,
     progress: Callable[[str], None] | None = None,
+    max_runs: int | None = None,
 ) -> int:
     """Work for the fix of `setup` on `study`: train the runs it will need that no other
     process has made or claimed, and record them there; decide nothing.
@@ -266,7 +281,8 @@ def help_fix(
     allowed, grids = _options(remedies, grids, min_gain, noise_factor)
     budget_name = get_budget(budget).name
     say = progress or (lambda message: None)
-    seeds, rule, halves = _plan(setup, budget_name, seed, min_gain, noise_factor)
+    seeds, rule, halves, limit = _plan(setup, budget_name, seed, min_gain, noise_factor,
+                                       max_runs)
     store = _open_store(storage, study, setup, seeds, budget_name, halves, rule, say)
     assert store is not None
 
@@ -276,7 +292,8 @@ def help_fix(
         return diagnosed(setup, budget_name, seed=seed)[0]
 
     report = store.diagnosis(diagnose_here)
-    search = _Search(setup, seeds, rule, say, grids, halves, store=store, score_baseline=False)
+    search = _Search(setup, seeds, rule, say, grids, halves, store=store, score_baseline=False,
+                     limit=limit)
     return search.screen_all(report.problems, allowed)
 
 
@@ -396,7 +413,8 @@ class _Search:
     def __init__(self, setup: Setup, seeds: tuple[int, ...], rule: NoiseRule,
                  say: Callable[[str], None], grids: Mapping[str, tuple[Any, ...]],
                  halves: Halves | None = None, first_run: Any = None,
-                 store: RunStore | None = None, score_baseline: bool = True) -> None:
+                 store: RunStore | None = None, score_baseline: bool = True,
+                 limit: int | None = None) -> None:
         self.setup = setup
         self.halves = halves
         self.seeds = seeds
@@ -410,6 +428,9 @@ class _Search:
         #: Remedies whose best setting did not beat noise alone.
         self.near_misses: list[_Tried] = []
         self.store = store
+        #: The most candidate runs (None: no bound), and those asked for so far.
+        self.limit = limit
+        self.candidate_runs = 0
         if score_baseline:  # the diagnosis trained the unchanged setup on the first seed
             self.baseline = self.score(setup, (), seeds,
                                        trained={seeds[0]: first_run} if first_run else None)
@@ -420,6 +441,8 @@ class _Search:
         """Score `setup` (the user's with `settings` applied) over `seeds`; with a run store,
         each seed's run is read from it when it was already made, and recorded when new."""
         seeds = self.seeds if seeds is None else seeds
+        if settings:
+            self.candidate_runs += len(seeds)
         if self.store is None:
             return train_and_score(setup, seeds, self.user_loss, self.halves, trained)
         runs = []
@@ -450,13 +473,17 @@ class _Search:
     def screen_all(self, problems: Iterable[Finding], allowed: set[str] | None) -> int:
         """Train the runs known before any decision that nobody has made or claimed: the
         unchanged setup on each seed, then every setting of every remedy on the screening seed,
-        in the order `try_remedies` asks for them. Returns how many this process trained."""
-        planned: list[tuple[tuple[Setting, ...], int]] = [((), seed) for seed in self.seeds]
+        in the order `try_remedies` asks for them, as many as the bound on candidate runs lets
+        the fix ask for. Returns how many this process trained."""
+        planned: list[tuple[tuple[Setting, ...], int]] = []
         for remedy, finding in self._candidates(problems, allowed):
             if remedy.edits_model and not self.editable:
                 continue
             planned += [((Setting(remedy, finding, strength),), self.seeds[0])
                         for strength in self._strengths(remedy, finding)]
+        if self.limit is not None:  # each screened setting keeps room for its confirmation
+            planned = planned[:self.limit - len(self.seeds) + 1]
+        planned = [((), seed) for seed in self.seeds] + planned
         made = 0
         for settings, seed in planned:
             key = run_key(settings, seed)
@@ -481,10 +508,20 @@ class _Search:
             label=setting.label, stage=stage, status=status, reason=reason, scores=scores,
             reference=reference, rule=self.rule, chosen=chosen)
 
-    def _untrained(self, setting: Setting, status: CandidateStatus, reason: str) -> Candidate:
+    def _untrained(self, setting: Setting, status: CandidateStatus, reason: str,
+                   stage: Stage = Stage.ALONE) -> Candidate:
         return Candidate(remedy=setting.remedy.id, finding=setting.finding.id,
-                         strength=setting.strength, label=setting.label, stage=Stage.ALONE,
+                         strength=setting.strength, label=setting.label, stage=stage,
                          status=status, reason=reason, regression=self.rule.regression)
+
+    def _affords(self) -> bool:
+        """Whether one more candidate can be screened and confirmed within the bound."""
+        return self.limit is None or self.candidate_runs + len(self.seeds) <= self.limit
+
+    def _spent(self) -> str:
+        """Why a candidate was not tried, in words."""
+        return (f"not tried: this fix's {self.limit} candidate runs were spent on remedies "
+                f"ranked before it")
 
     def _decide(self, index: int, status: CandidateStatus, reason: str) -> None:
         """Replace the record at `index` by the same candidate with a new verdict."""
@@ -543,14 +580,28 @@ class _Search:
         why_not: dict[int, str] = {}  # why a setting is not the one chosen
         screen, rest = self.seeds[:1], self.seeds[1:]
         spread = self.baseline.noise
-        for strength in self._strengths(remedy, finding):
+        strengths = self._strengths(remedy, finding)
+        untried: list[Candidate] = []  # settings whose turn came once the bound was reached
+
+        def record(best: int | None, verdict: str,
+                   status: CandidateStatus = CandidateStatus.REJECTED) -> int:
+            index = self._record_grid(runs, best, why_not, verdict, status)
+            self.trials += untried
+            return index
+
+        for n, strength in enumerate(strengths):
             setting = Setting(remedy, finding, strength)
+            if not self._affords():
+                untried = [self._untrained(Setting(remedy, finding, later),
+                                           CandidateStatus.SKIPPED, self._spent())
+                           for later in strengths[n:]]
+                break
             self.say(f"trying {setting.label} for {finding.id}")
             try:
                 changed = setting.apply(self.setup)
                 scores = self.score(changed, (setting,), screen)
             except NotEditable as exc:
-                self._record_grid(runs, best, why_not, "a later setting could not be applied")
+                record(best, "a later setting could not be applied")
                 self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc)))
                 self._advise(remedy, finding)
                 return None
@@ -574,13 +625,13 @@ class _Search:
                                   f"{top_setting.label}; stopped strengthening")
                 break
         if best is None:
-            self._record_grid(runs, None, why_not, "")
+            record(None, "")
             return None
         setting, screened, _, changed = runs[best]
         if rest and not gains_on_screen(screened, self.baseline):
             verdict = (f"{self._screen_text(screened, self.baseline)} against your setup, so "
                        f"not confirmed on the other seeds")
-            index = self._record_grid(runs, best, why_not, verdict)
+            index = record(best, verdict)
             self.near_misses.append(_Tried(setting, screened, index))
             return None
         if rest:
@@ -591,7 +642,7 @@ class _Search:
             except Exception as exc:
                 logger.debug("confirming %s failed", setting.label, exc_info=True)
                 runs[best] = (setting, None, f"{type(exc).__name__}: {exc}", None)
-                self._record_grid(runs, None, why_not, "")
+                record(None, "")
                 return None
         setting, scores, _, _ = runs[best]
         baseline = self.baseline
@@ -606,7 +657,7 @@ class _Search:
             status = CandidateStatus.REJECTED
             verdict = "no gain" if gain == 0 else \
                 f"made it worse ({self.rule.text(gain, baseline.mean)})"
-        index = self._record_grid(runs, best, why_not, verdict, status)
+        index = record(best, verdict, status)
         tried = _Tried(setting, scores, index)
         if status is CandidateStatus.ACCEPTED:
             return tried
@@ -670,6 +721,14 @@ class _Search:
             return state
         settings = tuple(sorted([*state.settings, setting], key=lambda c: c.remedy.stage))
         on_top = " + ".join(c.label for c in state.settings)
+        if not self._affords():
+            reason = f"on top of {on_top}, {self._spent()}"
+            if helped_alone:
+                reason = f"helps alone, but {reason}, so it is not kept"
+                self._decide(tried.record, CandidateStatus.SKIPPED, reason)
+            self.trials.append(self._untrained(setting, CandidateStatus.SKIPPED, reason,
+                                               Stage.COMBINED))
+            return state
         current = state.scores
         screen, rest = self.seeds[:1], self.seeds[1:]
         self.say(f"trying {setting.label} on top of {on_top}")

@@ -87,6 +87,8 @@ def render_markdown(result: FixResult, *, save_error: str = "") -> str:
     ]
     if result.validation_text():
         lines += [result.validation_text(), ""]
+    if result.runs_text():
+        lines += [result.runs_text(), ""]
     diagnosis = result.report.ids()
     if diagnosis:
         lines += [f"Diagnosis: {', '.join(f'`{i}`' for i in diagnosis)}.", ""]

@@ -37,9 +37,12 @@ def fix_body(result: FixResult) -> str:
     from fitdoctor.fix.records import CandidateStatus, Stage
 
     outcomes = result.outcomes()
-    n_rejected = sum(o.status is not CandidateStatus.ACCEPTED for o in outcomes)
+    n_skipped = sum(o.status is CandidateStatus.SKIPPED for o in outcomes)
+    n_rejected = sum(o.status is not CandidateStatus.ACCEPTED for o in outcomes) - n_skipped
     pills = (f'<span class="pill ok">{len(result.applied)} applied</span>'
              f'<span class="pill warning">{n_rejected} rejected</span>')
+    if n_skipped:
+        pills += f'<span class="pill">{n_skipped} skipped</span>'
     parts = ["<header><h1>fitdoctor fix</h1>"]
     diagnosis = result.report.ids()
     if diagnosis:
@@ -55,6 +58,8 @@ def fix_body(result: FixResult) -> str:
                             [(k, result.before.get(k, ""), result.after.get(k, "")) for k in keys]))
     if result.validation_text():
         parts.append(f'<p class="meta">{esc(result.validation_text())}</p>')
+    if result.runs_text():
+        parts.append(f'<p class="meta">{esc(result.runs_text())}</p>')
     scores, accepted = {}, []
     for trial in result.trials:
         if trial.trained and math.isfinite(trial.score):
