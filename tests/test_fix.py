@@ -112,6 +112,36 @@ def test_a_try_on_top_that_loses_on_the_screening_seed_costs_one_run(small_digit
     assert len(on_top.per_seed["val_accuracy"]) == 1
 
 
+def test_a_symptom_of_a_treated_cause_is_searched_on_top_only(small_digits, tmp_path):
+    """Underfitting explained by unscaled inputs: once standardizing is kept, more capacity is
+    searched on top of it, never alone against the raw pixels. Its healthy twin: the same
+    findings with no explanation between them, where more capacity is searched alone first."""
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
+                                        {"epochs": 8, "batch_size": 32})
+    kwargs = {"setup": setup, "budget": "quick", "remedies": ["standardize_inputs",
+                                                              "more_capacity"]}
+    underfits = Finding("underfitting", "warning", "underfits")
+    cause = Finding("unscaled_inputs", "warning", "unscaled", explains=("underfitting",))
+    report = _report(cause, underfits)
+    assert report.problems[1].explained_by == ("unscaled_inputs",)
+    result = fitdoctor.fix(report=report, out=tmp_path, **kwargs)
+    (kept,) = [t for t in result.trials if t.remedy == "standardize_inputs"]
+    assert kept.stage is Stage.ALONE and kept.status is CandidateStatus.ACCEPTED
+    capacity = [t for t in result.trials if t.remedy == "more_capacity"]
+    assert capacity and all(t.stage is Stage.COMBINED for t in capacity)
+    assert all(t.reference == pytest.approx(kept.score) for t in capacity if t.trained)
+    (chosen,) = [t for t in capacity if t.chosen]
+    assert "on top of standardize_inputs" in chosen.reason
+    (outcome,) = [o for o in result.outcomes() if o.remedy == "more_capacity"]
+    assert outcome.best == chosen and outcome.strengths == tuple(t.strength for t in capacity)
+    assert "searched on top of the changes kept before it" in (tmp_path / "fix.md").read_text()
+
+    twin = fitdoctor.fix(report=_report(Finding("unscaled_inputs", "warning", "unscaled"),
+                                        underfits), **kwargs)
+    assert any(t.remedy == "more_capacity" and t.stage is Stage.ALONE for t in twin.trials)
+
+
 def test_the_diagnosis_probe_run_is_the_first_run_of_your_setup(small_digits, monkeypatch):
     """fix scores the model the diagnosis trained on the first seed instead of training it again."""
     import importlib

@@ -263,8 +263,9 @@ class RemedyOutcome:
 
     Args:
         remedy: Remedy id. `finding`: the finding it treats.
-        best: The record the verdict is read from: the setting its grid search chose, or the
-            last failure when no setting could be trained.
+        best: The record the verdict is read from: the setting its grid search chose (alone,
+            or on top for a symptom's remedy searched there only), or the last failure when no
+            setting could be trained.
         tried: Every record of this remedy (each strength alone, then on top), in run order.
     """
 
@@ -284,9 +285,12 @@ class RemedyOutcome:
 
     @property
     def strengths(self) -> tuple[Any, ...]:
-        """The settings tried alone, in run order (None entries and skipped ones left out)."""
+        """The settings its grid search tried (alone, or on top when it searched there only), in
+        run order (None entries and skipped ones left out)."""
+        stage = Stage.ALONE if any(c.stage is Stage.ALONE for c in self.tried) else \
+            Stage.COMBINED
         return tuple(c.strength for c in self.tried
-                     if c.stage is Stage.ALONE and c.strength is not None and not c.skipped)
+                     if c.stage is stage and c.strength is not None and not c.skipped)
 
     @property
     def verdict(self) -> str:
@@ -357,7 +361,9 @@ class FixResult:
         outcomes = []
         for (remedy, finding), tried in by_remedy.items():
             alone = [t for t in tried if t.stage is Stage.ALONE]
-            best = next((t for t in alone if t.chosen), None) or (alone or tried)[-1]
+            # a symptom's remedy searched on top only has its chosen setting there
+            best = (next((t for t in alone if t.chosen), None)
+                    or next((t for t in tried if t.chosen), None) or (alone or tried)[-1])
             outcomes.append(RemedyOutcome(remedy, finding, best, tuple(tried)))
         return tuple(outcomes)
 

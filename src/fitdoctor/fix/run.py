@@ -102,8 +102,10 @@ def fix(
     recorded as skipped, never silently dropped. A remedy is kept only when its mean gain exceeds
     `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
     from the run-to-run spread of both setups over the seeds; kept remedies are then combined one
-    at a time, each kept only if it still adds a gain beyond noise. Your data, model and files are
-    never changed; with `out`, the fixed model, `fix.md` and `fix.json` are written there.
+    at a time, each kept only if it still adds a gain beyond noise. A finding the diagnosis
+    explains by another waits once a remedy for its cause is kept, and its remedies are
+    searched on top of the combination. Your data, model and files are never changed; with
+    `out`, the fixed model, `fix.md` and `fix.json` are written there.
 
     Args:
         build_model, train_data, validation_data, fit: As for `fitdoctor.diagnose`.
@@ -427,6 +429,8 @@ class _Search:
         self.advice: list[Advice] = []
         #: Remedies whose best setting did not beat noise alone.
         self.near_misses: list[_Tried] = []
+        #: Remedies for symptoms of a cause already treated, searched on top only.
+        self.deferred: list[tuple[Remedy, Finding]] = []
         self.store = store
         #: The most candidate runs (None: no bound), and those asked for so far.
         self.limit = limit
@@ -473,8 +477,9 @@ class _Search:
     def screen_all(self, problems: Iterable[Finding], allowed: set[str] | None) -> int:
         """Train the runs known before any decision that nobody has made or claimed: the
         unchanged setup on each seed, then every setting of every remedy on the screening seed,
-        in the order `try_remedies` asks for them, as many as the bound on candidate runs lets
-        the fix ask for. Returns how many this process trained."""
+        in the order `try_remedies` may ask for them, as many as the bound on candidate runs
+        lets the fix ask for. (A symptom's remedy that the fix searches on top of a kept cause
+        instead leaves its run here unused.) Returns how many this process trained."""
         planned: list[tuple[tuple[Setting, ...], int]] = []
         for remedy, finding in self._candidates(problems, allowed):
             if remedy.edits_model and not self.editable:
@@ -529,11 +534,20 @@ class _Search:
 
     def try_remedies(self, problems: Iterable[Finding],
                      allowed: set[str] | None) -> list[_Tried]:
-        """Try each remedy for each problem alone (its grid searched); return the kept ones."""
+        """Try each remedy for each problem alone (its grid searched); return the kept ones.
+
+        A finding the diagnosis explains by another (underfitting by unscaled inputs) waits
+        when a remedy for its explainer has already been kept: its remedies are searched on top
+        of the combination instead (`combine`), where they would have to prove themselves anyway,
+        and not alone against a setup whose cause is already cured.
+        """
         kept: list[_Tried] = []
         for remedy, finding in self._candidates(problems, allowed):
             if remedy.edits_model and not self.editable:
                 self._advise(remedy, finding)
+                continue
+            if any(k.setting.finding.id in finding.explained_by for k in kept):
+                self.deferred.append((remedy, finding))
                 continue
             best = self._search_grid(remedy, finding)
             if best is not None:
@@ -565,14 +579,17 @@ class _Search:
             code=remedy.code(self.setup, finding, strength),
         ))
 
-    def _search_grid(self, remedy: Remedy, finding: Finding) -> _Tried | None:
-        """Screen each strength of `remedy` alone on one seed, weakest first; confirm the best
-        on the other seeds and judge it against noise.
+    def _search_grid(self, remedy: Remedy, finding: Finding,
+                     on: _Combination | None = None) -> _Tried | None:
+        """Screen each strength of `remedy` on one seed, weakest first, alone or `on` top of a
+        combination; confirm the best on the other seeds and judge it against noise over
+        your setup (or the combination).
 
         Screening is the first round of successive halving: every setting costs one run, and
         only the one chosen is trained over every seed. Screened settings are compared with
         the unchanged setup's run-to-run spread. A stronger setting that scores worse than the
         best so far by more than that stops an ordered grid (the over-strength guard).
+        Searched alone, a remedy that is not accepted becomes a near miss (tried on top later).
         """
         # in run order; scores None: it failed
         runs: list[tuple[Setting, Scores | None, str, Setup | None]] = []
@@ -582,10 +599,19 @@ class _Search:
         spread = self.baseline.noise
         strengths = self._strengths(remedy, finding)
         untried: list[Candidate] = []  # settings whose turn came once the bound was reached
+        reference = self.baseline if on is None else on.scores
+        stage = Stage.ALONE if on is None else Stage.COMBINED
+        against = "your setup" if on is None else " + ".join(c.label for c in on.settings)
+        where = "" if on is None else f" on top of {against}"
+
+        def together(setting: Setting) -> tuple[Setting, ...]:
+            if on is None:
+                return (setting,)
+            return tuple(sorted([*on.settings, setting], key=lambda c: c.remedy.stage))
 
         def record(best: int | None, verdict: str,
                    status: CandidateStatus = CandidateStatus.REJECTED) -> int:
-            index = self._record_grid(runs, best, why_not, verdict, status)
+            index = self._record_grid(runs, best, why_not, verdict, status, reference, stage)
             self.trials += untried
             return index
 
@@ -593,13 +619,13 @@ class _Search:
             setting = Setting(remedy, finding, strength)
             if not self._affords():
                 untried = [self._untrained(Setting(remedy, finding, later),
-                                           CandidateStatus.SKIPPED, self._spent())
+                                           CandidateStatus.SKIPPED, self._spent(), stage)
                            for later in strengths[n:]]
                 break
-            self.say(f"trying {setting.label} for {finding.id}")
+            self.say(f"trying {setting.label} for {finding.id}{where}")
             try:
-                changed = setting.apply(self.setup)
-                scores = self.score(changed, (setting,), screen)
+                changed = self._together(together(setting))
+                scores = self.score(changed, together(setting), screen)
             except NotEditable as exc:
                 record(best, "a later setting could not be applied")
                 self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc)))
@@ -628,58 +654,62 @@ class _Search:
             record(None, "")
             return None
         setting, screened, _, changed = runs[best]
-        if rest and not gains_on_screen(screened, self.baseline):
-            verdict = (f"{self._screen_text(screened, self.baseline)} against your setup, so "
-                       f"not confirmed on the other seeds")
+        if rest and not gains_on_screen(screened, reference):
+            shown = self._screen_text(screened, reference)
+            verdict = (f"{shown} against your setup" if on is None else
+                       f"on top of {against}, {shown}") + ", so not confirmed on the other seeds"
             index = record(best, verdict)
-            self.near_misses.append(_Tried(setting, screened, index))
+            if on is None:
+                self.near_misses.append(_Tried(setting, screened, index))
             return None
         if rest:
-            self.say(f"confirming {setting.label} for {finding.id}")
+            self.say(f"confirming {setting.label} for {finding.id}{where}")
             try:
-                runs[best] = (setting, joined(screened, self.score(changed, (setting,), rest)),
-                              "", changed)
+                runs[best] = (setting, joined(screened, self.score(changed, together(setting),
+                                                                   rest)), "", changed)
             except Exception as exc:
                 logger.debug("confirming %s failed", setting.label, exc_info=True)
                 runs[best] = (setting, None, f"{type(exc).__name__}: {exc}", None)
                 record(None, "")
                 return None
         setting, scores, _, _ = runs[best]
-        baseline = self.baseline
-        gain, needed = scores.mean - baseline.mean, self.rule.threshold(baseline, scores)
+        gain, needed = scores.mean - reference.mean, self.rule.threshold(reference, scores)
         if gain > needed:
-            status, verdict = CandidateStatus.ACCEPTED, "beats run-to-run noise"
+            status = CandidateStatus.ACCEPTED
+            verdict = "beats run-to-run noise" if on is None else \
+                f"adds {self.rule.text(gain, reference.mean)}{where}"
         elif gain > 0:
             status = CandidateStatus.REJECTED
-            verdict = (f"gain {self.rule.text(gain, baseline.mean)} does not beat the noise "
-                       f"threshold of {self.rule.text(needed, baseline.mean, signed=False)}")
+            verdict = (f"gain {self.rule.text(gain, reference.mean)}{where} does not beat the "
+                       f"noise threshold of "
+                       f"{self.rule.text(needed, reference.mean, signed=False)}")
         else:
             status = CandidateStatus.REJECTED
-            verdict = "no gain" if gain == 0 else \
-                f"made it worse ({self.rule.text(gain, baseline.mean)})"
+            verdict = f"no gain{where}" if gain == 0 else \
+                f"made it worse{where} ({self.rule.text(gain, reference.mean)})"
         index = record(best, verdict, status)
         tried = _Tried(setting, scores, index)
         if status is CandidateStatus.ACCEPTED:
             return tried
-        self.near_misses.append(tried)
+        if on is None:
+            self.near_misses.append(tried)
         return None
 
     def _record_grid(self, runs: list[tuple[Setting, Scores | None, str, Setup | None]],
-                     best: int | None,
-                     why_not: Mapping[int, str], verdict: str,
-                     status: CandidateStatus = CandidateStatus.REJECTED) -> int:
+                     best: int | None, why_not: Mapping[int, str], verdict: str,
+                     status: CandidateStatus, reference: Scores, stage: Stage) -> int:
         """Append one record per setting of a grid, in run order; return the chosen one's index."""
         chosen_index = -1
         for i, (setting, scores, error, _) in enumerate(runs):
             if scores is None:
-                self.trials.append(self._untrained(setting, CandidateStatus.FAILED, error))
+                self.trials.append(self._untrained(setting, CandidateStatus.FAILED, error, stage))
                 continue
             if i == best:
                 chosen_index = len(self.trials)
-                self.trials.append(self._scored(setting, scores, self.baseline, Stage.ALONE,
+                self.trials.append(self._scored(setting, scores, reference, stage,
                                                 status, verdict, chosen=True))
             else:
-                self.trials.append(self._scored(setting, scores, self.baseline, Stage.ALONE,
+                self.trials.append(self._scored(setting, scores, reference, stage,
                                                 CandidateStatus.REJECTED, why_not.get(i, "")))
         return chosen_index
 
@@ -691,7 +721,8 @@ class _Search:
         of it: standardizing unscaled inputs comes before a learning rate tuned to them. Then
         each remedy that did not help alone gets one try on top: some cures only work together
         (LeakyReLU revives dead units only with an initializer that keeps them alive, a deep
-        sigmoid net needs ReLU *and* an adaptive optimizer).
+        sigmoid net needs ReLU *and* an adaptive optimizer). Last, the remedies for symptoms of
+        a cause already treated (`try_remedies`) have their grids searched on top.
         """
         if not kept:
             return self.setup, self.baseline, []
@@ -702,6 +733,18 @@ class _Search:
                 state = self._on_top(state, tried, helped_alone=True)
         for tried in self.near_misses:
             state = self._on_top(state, tried, helped_alone=False)
+        for remedy, finding in self.deferred:
+            if remedy.changes_rows and any(c.remedy.changes_rows for c in state.settings):
+                first = Setting(remedy, finding, self._strengths(remedy, finding)[0])
+                self.trials.append(self._untrained(
+                    first, CandidateStatus.REJECTED,
+                    "only one change to the training rows is combined", Stage.COMBINED))
+                continue
+            found = self._search_grid(remedy, finding, on=state)
+            if found is not None:
+                settings = tuple(sorted([*state.settings, found.setting],
+                                        key=lambda c: c.remedy.stage))
+                state = _Combination(settings, self._together(settings), found.scores)
         return state.setup, state.scores, sorted(state.settings, key=lambda c: c.remedy.stage)
 
     def _on_top(self, state: _Combination, tried: _Tried, *, helped_alone: bool) -> _Combination:

@@ -112,7 +112,9 @@ def render_markdown(result: FixResult, *, save_error: str = "") -> str:
         lines += ["## Remedies tried", "",
                   "One row per remedy: the setting its search chose, its gain alone over your "
                   f"setup as given and the gain it needed to beat run-to-run noise (in {unit}), "
-                  "and the verdict.", ""]
+                  "and the verdict. A remedy for a symptom of a cause already treated is "
+                  "searched on top of the changes kept before it, and its gain is over those.",
+                  ""]
         for finding, outcomes in groups:
             lines += [f"### For `{finding}`", "",
                       "| remedy | best setting | settings tried | gain | needs > | verdict |",
