@@ -628,7 +628,8 @@ class _Search:
                 scores = self.score(changed, together(setting), screen)
             except NotEditable as exc:
                 record(best, "a later setting could not be applied")
-                self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc)))
+                self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc),
+                                                   stage))
                 self._advise(remedy, finding)
                 return None
             except Exception as exc:  # a remedy that cannot run is reported, never fatal
