@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from provenance import commit, machine, table_head  # noqa: E402  (bench/provenance.py)
+
 CASES_DIR = HERE / "cases"
 OUT_DIR = HERE / "out"
 #: Setups with several remedies to screen, where helpers have runs to take.
@@ -76,23 +78,14 @@ def run_case(name: str, *, budget: str, workers: int, repeats: int) -> dict[str,
 
 
 def markdown(rows: list[dict], meta: dict) -> str:
-    lines = [f"Commit {meta['commit']}, {meta['repeats']} repeat(s) per case (medians), "
-             f"{meta['machine']}.", "",
-             "| case | budget | 1 process s | N processes s | N | speed-up | same decisions |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = table_head(meta, ["case", "budget", "1 process s:", "N processes s:", "N:",
+                              "speed-up:", "same decisions"])
     for r in rows:
         lines.append(f"| {r['case']} | {r['budget']} | {r['median_one_s']:.1f} | "
                      f"{r['median_many_s']:.1f} | {r['workers']} | {r['speed_up']:.2f}x | "
                      f"{'yes' if r['same_decisions'] else 'NO'} |")
     return "\n".join(lines) + "\n"
 
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
-                              capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main() -> None:
@@ -109,9 +102,7 @@ def main() -> None:
     missing = [n for n in names if not (CASES_DIR / f"{n}.py").exists()]
     if missing:
         parser.error(f"no such case in {CASES_DIR}: {', '.join(missing)}")
-    meta = {"commit": _commit(), "repeats": args.repeats,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                       f"Python {platform.python_version()}"}
+    meta = {"commit": commit(), "repeats": args.repeats, "machine": machine()}
     OUT_DIR.mkdir(exist_ok=True)
     rows = []
     for name in names:

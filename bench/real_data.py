@@ -42,6 +42,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from provenance import commit  # noqa: E402  (bench/provenance.py)
+
 DATA = HERE.parent.parent / "shared" / "data"
 TOP_K = 3
 ADULT_COLUMNS = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
@@ -423,11 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no data folder {args.data} (pass --data)", file=sys.stderr)
         return 2
     cases = [c for c in CASES if not args.only or any(o in c.name for o in args.only)]
-    import subprocess
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=HERE).stdout.strip() or "unknown"
-    meta = {"commit": commit, "started": time.strftime("%Y-%m-%d %H:%M")}
+    meta = {"commit": commit(), "started": time.strftime("%Y-%m-%d %H:%M")}
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
     for i, case in enumerate(cases, 1):

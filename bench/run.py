@@ -50,6 +50,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from provenance import commit  # noqa: E402  (bench/provenance.py)
+
 CASES_DIR = HERE / "cases"
 OUT_DIR = HERE / "out"
 MONITOR_OVERHEAD = HERE / "monitor_overhead.py"
@@ -326,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "budget": args.budget, "seed": args.seed, "machine": _machine(),
         "python": platform.python_version(), "tensorflow": tf.__version__,
-        "keras": keras.__version__, "commit": _commit(), "load_before": _load(),
+        "keras": keras.__version__, "commit": commit(), "load_before": _load(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     warm_up()
@@ -361,17 +364,6 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], meta: dict[str, Any],
                                     encoding="utf-8")
     return markdown
 
-
-def _commit() -> str:
-    """The checkout's short commit, with `+dirty` when it has uncommitted changes."""
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
-                             capture_output=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=HERE, text=True,
-                               capture_output=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return sha + ("+dirty" if dirty else "")
 
 
 def _load() -> str:

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from provenance import commit, machine, table_head  # noqa: E402  (bench/provenance.py)
+
 OUT_DIR = HERE / "out"
 DATA = Path(os.environ.get("FITDOCTOR_BENCH_DATA", "/work/shared/data"))
 
@@ -204,10 +206,8 @@ def run_case(name: str, case: dict[str, Any], *, budgets: list[str], repeats: in
 
 def markdown(rows: list[dict], meta: dict) -> str:
     """The scaling table: one line per case and budget, with per-probe seconds."""
-    lines = [f"Commit {meta['commit']}, {meta['repeats']} repeat(s) per case (medians), "
-             f"{meta['machine']}.", "",
-             "| case | budget | plain fit s | diagnose s | diagnose ÷ fit | probes (s) |",
-             "|---|---|---:|---:|---:|---|"]
+    lines = table_head(meta, ["case", "budget", "plain fit s:", "diagnose s:",
+                              "diagnose ÷ fit:", "probes (s)"])
     for row in rows:
         for budget, b in row["budgets"].items():
             probes = ", ".join(
@@ -227,18 +227,6 @@ def markdown(rows: list[dict], meta: dict) -> str:
                      f"max {max(ratios):.2f}x over {len(ratios)} case(s)")
     return "\n".join(lines) + "\n"
 
-
-def _commit() -> str:
-    """The short commit hash, with `+dirty` when tracked files have uncommitted changes."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=HERE, text=True, capture_output=True,
-                              check=True).stdout.strip()
-
-    try:
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-        return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main() -> None:
@@ -261,9 +249,8 @@ def main() -> None:
         parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(known)}")
     chosen = {n: c for n, c in known.items() if not args.only or n in args.only}
     budgets = args.budget or ["standard"]
-    meta = {"commit": _commit(), "repeats": args.repeats, "budgets": budgets,
-            "machine": f"{platform.processor() or platform.machine()}, "
-                       f"{os.cpu_count()} cores, Python {platform.python_version()}"}
+    meta = {"commit": commit(), "repeats": args.repeats, "budgets": budgets,
+            "machine": machine()}
     OUT_DIR.mkdir(exist_ok=True)
     rows: list[dict] = []
     for name, case in chosen.items():
