@@ -12,9 +12,9 @@ The cost is bounded whatever the data's size, and the probe runs beside the trai
 
 - every baseline sees a seeded sample of at most `BASELINE_MAX_ROWS` training rows (and the
   budget's `max_audit_rows`), and is scored on at most `VAL_MAX_ROWS` validation rows;
-- inputs wider than `REDUCE_ABOVE` features (flattened images, wide tables) are reduced to
-  `COMPONENTS` principal components fitted on the training sample; photos are first averaged
-  over pixel blocks down to at most `MAX_PIXELS` values;
+- inputs wider than `data_stats.REDUCE_ABOVE` features (flattened images, wide tables) are
+  reduced to principal components fitted on the training sample (`wide_reduction`); photos
+  are first averaged over pixel blocks down to at most `MAX_PIXELS` values;
 - the RBF SVM (SVR for regression), quadratic in rows, runs only where it is cheap: on at most
   `SVM_MAX_ROWS` rows of at most `SVM_MAX_FEATURES` features;
 - models run cheapest first, and once the probe's time is spent (`cost.Clock`) the rest
@@ -32,7 +32,12 @@ import numpy as np
 
 from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, probe
-from fitdoctor.evidence.data_stats import is_image
+from fitdoctor.evidence.data_stats import (
+    is_image,
+    reduced,
+    reduction_code,
+    wide_reduction,
+)
 from fitdoctor.evidence.scores import class_ids
 
 logger = logging.getLogger(__name__)
@@ -45,9 +50,6 @@ SVM_MAX_FEATURES = 100
 BASELINE_MAX_ROWS = 20_000
 #: Validation rows the baselines are scored on at most.
 VAL_MAX_ROWS = 10_000
-#: Inputs with more features than this are reduced to `COMPONENTS` principal components.
-REDUCE_ABOVE = 200
-COMPONENTS = 100
 #: Photos are averaged over pixel blocks down to at most this many values before the reduction.
 MAX_PIXELS = 1_024
 
@@ -212,20 +214,12 @@ def _reduce(x_tr: np.ndarray, x_val: np.ndarray, seed: int, notes: list[str]):
         notes.append(f"images averaged over pixel blocks from {width} to {x_tr.shape[1]} values")
     x_tr = x_tr.reshape(len(x_tr), -1).astype("float32", copy=False)
     x_val = x_val.reshape(len(x_val), -1).astype("float32", copy=False)
-    if x_tr.shape[1] <= REDUCE_ABOVE:
+    reduction = wide_reduction(x_tr, seed)
+    if reduction is None:
         return x_tr, x_val, ""
-    from sklearn.decomposition import PCA
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    components = min(COMPONENTS, len(x_tr) - 1)
-    pca = make_pipeline(StandardScaler(),
-                        PCA(components, svd_solver="randomized", random_state=seed))
-    x_tr = pca.fit_transform(x_tr).astype("float32")
-    x_val = pca.transform(x_val).astype("float32")
-    notes.append(f"{width} input features reduced to {components} principal components "
-                 "fitted on the training sample")
-    return x_tr, x_val, f"PCA(n_components={components}, random_state={seed})"
+    notes.append(f"{x_tr.shape[1]} input features reduced to {reduction[-1].n_components} "
+                 "principal components fitted on the training sample")
+    return reduced(reduction, x_tr), reduced(reduction, x_val), reduction_code(reduction)
 
 
 @probe("baselines")

@@ -5,7 +5,10 @@ Per-feature ranges, means and spreads come from a seeded sample of at most the b
 that must be exact and are cheap stay on the full data, read in chunks: missing values, class
 counts and exact duplicate rows (found by two random projections of each row, so no row is
 copied). Images (inputs with more than one axis per sample) are summarised per pixel for ranges
-and, for tests that compare rows, by a coarse grid of mean intensities (`table_view`).
+and, for tests that compare rows, by a coarse grid of mean intensities (`table_view`). Tables
+wider than `REDUCE_ABOVE` columns (flattened pictures, wide tables) are compared through their
+`COMPONENTS` leading principal components (`wide_reduction`): fitting a screening model or a
+neighbour search on 784 single pixels costs many times what the user's fit does.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ _MAX_SAMPLE_VALUES = 20_000_000
 _CHUNK = 65_536
 #: Grid cells per side in the image summary used to compare rows.
 _GRID = 8
+#: Tables wider than this many columns are compared through `COMPONENTS` principal components.
+REDUCE_ABOVE = 200
+COMPONENTS = 100
 #: Why probes that read features as numbers skip text given as token ids (`Setup.token_inputs`).
 TOKEN_IDS = "token ids are word indices, not measurements"
 #: Numbers data sets write for "missing": all nines, two to nine digits, either sign (-999, 9999).
@@ -82,6 +88,43 @@ def table_view(x: np.ndarray, names: tuple[str, ...] | None = None
     cols.append(img.reshape(n, -1, c).astype("float32").std(axis=1))
     labels.extend(f"std[c{k}]" for k in range(c))
     return np.concatenate(cols, axis=1), tuple(labels)
+
+
+def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):
+    """A reduction of a table wider than `REDUCE_ABOVE` columns, fitted on `x_fit`; else None.
+
+    A scikit-learn pipeline (median imputation, standardisation unless `standardise` is False,
+    randomized PCA to `COMPONENTS` components) whose `transform` maps any table with the same
+    columns; `reduction_code` writes it as code for notes. The caller limits BLAS threads.
+    """
+    if x_fit.ndim != 2 or x_fit.shape[1] <= REDUCE_ABOVE:
+        return None
+    from sklearn.decomposition import PCA
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
+    if standardise:
+        steps.append(StandardScaler())
+    components = min(COMPONENTS, len(x_fit) - 1)
+    steps.append(PCA(components, svd_solver="randomized", random_state=seed))
+    return make_pipeline(*steps).fit(np.where(np.isfinite(x_fit), x_fit, np.nan))
+
+
+def reduction_code(reduction) -> str:
+    """`"PCA(n_components=100, random_state=0)"` for a `wide_reduction`; "" for None."""
+    if reduction is None:
+        return ""
+    pca = reduction[-1]
+    return f"PCA(n_components={pca.n_components}, random_state={pca.random_state})"
+
+
+def reduced(reduction, x: np.ndarray) -> np.ndarray:
+    """`x` through `reduction` as float32 (`x` itself when there is none)."""
+    if reduction is None:
+        return x
+    return reduction.transform(np.where(np.isfinite(x), x, np.nan)).astype("float32")
 
 
 def row_fingerprints(x: np.ndarray, seed: int = 12345) -> np.ndarray:
