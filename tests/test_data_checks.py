@@ -343,3 +343,65 @@ def test_insufficient_data_reads_a_rising_learning_curve(digits01, scores, fires
     assert bool(found) is fires
     if fires:
         assert found[0].evidence["learning_curve"]["last_step_gain"] == pytest.approx(0.12)
+
+
+# wide tables: the row-comparing probes read principal components -------------------------------
+
+@pytest.fixture(scope="module")
+def wide_digits():
+    """Digits blown up to 16 x 16 and flattened: 256 columns, wider than `REDUCE_ABOVE`."""
+    data = load_digits()
+    x = np.kron(data.images / 16.0, np.ones((2, 2))).reshape(len(data.images), -1)
+    return split(x.astype("float32"), data.target)
+
+
+def test_wide_tables_are_compared_through_principal_components(wide_digits, digits01):
+    from fitdoctor.evidence.data_stats import REDUCE_ABOVE
+
+    assert wide_digits[0][0].shape[1] > REDUCE_ABOVE
+    wide = Evidence(setup_of(*wide_digits), get_budget("quick"))
+    oof = wide.get("oof_probs")
+    assert "100 principal components" in oof.model
+    assert oof.accuracy > 0.9  # the digits survive the reduction
+    assert wide.get("neighbours").feature_names[-1] == "x[255]"  # outliers still name columns
+    narrow = Evidence(setup_of(*digits01), get_budget("quick")).get("oof_probs")
+    assert "principal components" not in narrow.model
+
+
+def test_label_noise_fires_on_a_wide_table_and_is_silent_on_its_clean_twin(wide_digits):
+    (x, y), val = wide_digits
+    rng = np.random.default_rng(0)
+    flipped = rng.choice(len(y), size=len(y) // 7, replace=False)
+    noisy = y.copy()
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, len(flipped))) % 10
+    found = problems(setup_of((x, noisy), val), "label_noise")
+    assert len(found) == 1
+    assert np.isin(found[0].evidence["row_indices"], flipped).mean() >= 0.9
+    assert problems(setup_of(*wide_digits), "label_noise") == []
+
+
+def test_leakage_and_outliers_on_a_wide_table(wide_digits):
+    (x, y), (xv, yv) = wide_digits
+    xv, yv = xv.copy(), yv.copy()
+    xv[:100], yv[:100] = x[:100], y[:100]
+    found = problems(setup_of((x, y), (xv, yv)), "train_val_leakage")
+    assert len(found) == 1 and found[0].evidence["val_rows_in_train"] == 100
+    assert problems(setup_of(*wide_digits), "train_val_leakage") == []
+    x = x.copy()
+    bad = np.array([3, 100, 500, 900])
+    x[bad, 40] = 255.0  # a pixel in [0, 1] recorded on the 0-255 scale
+    found = findings(setup_of((x, y), (xv, yv)), "outliers")
+    assert len(found) == 1
+    assert set(found[0].evidence["row_indices"]) == set(bad.tolist())
+    assert set(found[0].evidence["most_extreme_feature"].values()) == {"x[40]"}
+
+
+def test_train_val_shift_fires_on_a_wide_table_and_is_silent_on_a_random_split(wide_digits):
+    train, (xv, yv) = wide_digits
+    xv = xv.copy()
+    xv[:, 100:104] += 0.5  # four pixels brighter in validation only
+    found = problems(setup_of(train, (xv, yv)), "train_val_shift")
+    assert len(found) == 1
+    moved = {t["feature"] for t in found[0].evidence["moved_most"][:4]}
+    assert moved == {"x[100]", "x[101]", "x[102]", "x[103]"}
+    assert problems(setup_of(*wide_digits), "train_val_shift") == []

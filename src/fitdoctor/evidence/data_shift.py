@@ -3,7 +3,9 @@
 A histogram gradient-boosting classifier (it takes missing values as they are) learns to tell
 sampled training rows from sampled validation rows; its cross-validated ROC AUC is 0.5 when the
 two come from one distribution. Per-feature two-sample Kolmogorov-Smirnov tests name the
-features that moved most. Images are compared through `table_view`'s coarse grid.
+features that moved most. Images are compared through `table_view`'s coarse grid. On tables
+wider than `REDUCE_ABOVE` columns the classifier reads the leading principal components of both
+samples (`wide_reduction`: missing values imputed with the median first), the tests every column.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
-from fitdoctor.evidence.data_stats import TOKEN_IDS, sample_rows, table_view
+from fitdoctor.evidence.data_stats import (
+    TOKEN_IDS,
+    reduced,
+    sample_rows,
+    table_view,
+    wide_reduction,
+)
 
 #: Rows per split the domain classifier reads at most.
 MAX_SHIFT_ROWS = 3_000
@@ -82,7 +90,10 @@ def data_shift(evidence: Evidence) -> DataShift:
                                            random_state=evidence.seed)
     cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=evidence.seed)
     with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine (~20x slower)
-        scores = cross_val_predict(model, x, domain, cv=cv, method="predict_proba")[:, 1]
+        # wide tables: the classifier reads the leading components of both samples together,
+        # so a direction only validation rows vary along is kept
+        seen = reduced(wide_reduction(x, evidence.seed), x)
+        scores = cross_val_predict(model, seen, domain, cv=cv, method="predict_proba")[:, 1]
     auc = float(roc_auc_score(domain, scores))
     ks, ks_p, shift = [], [], []
     sd = np.nanstd(x_tr, axis=0)

@@ -8,7 +8,9 @@ Rows are read through `table_view`, imputed with the training median and scaled 
 (median, and interquartile range / 1.349, falling back to the standard deviation; no scale
 below a tenth of the median scale), so a feature in thousands does not drown the others.
 Distances are computed on seeded samples of at most `MAX_NEIGHBOUR_ROWS` training and
-validation rows.
+validation rows; on tables wider than `REDUCE_ABOVE` columns, between the scaled rows' leading
+principal components (`wide_reduction`), where the search and the baseline's refits on 784
+single pixels would cost several plain fits of the user's model.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
-from fitdoctor.evidence.data_stats import TOKEN_IDS, sample_rows, table_view
+from fitdoctor.evidence.data_stats import (
+    TOKEN_IDS,
+    reduced,
+    sample_rows,
+    table_view,
+    wide_reduction,
+)
 
 #: Rows per split the neighbour search reads at most.
 MAX_NEIGHBOUR_ROWS = 10_000
@@ -104,10 +112,11 @@ def neighbours(evidence: Evidence) -> Neighbours:
     x_va, _ = table_view(np.asarray(setup.x_val)[va], setup.feature_names)
     x_tr, x_va = robust_scale(x_tr, x_va)
     k = min(int(np.clip(np.ceil(K_SHARE * len(tr)), K_MIN, K_MAX)) + 1, len(tr))
-    index = NearestNeighbors(n_neighbors=k).fit(x_tr)
     with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine
-        dist, ind = index.kneighbors(x_tr)
-        val_dist, val_ind = index.kneighbors(x_va, n_neighbors=1)
+        reduction = wide_reduction(x_tr, evidence.seed, standardise=False)
+        index = NearestNeighbors(n_neighbors=k).fit(reduced(reduction, x_tr))
+        dist, ind = index.kneighbors(reduced(reduction, x_tr))
+        val_dist, val_ind = index.kneighbors(reduced(reduction, x_va), n_neighbors=1)
     # Column 0 is usually the row itself; with exact duplicates it may be a twin: drop self.
     own = ind == np.arange(len(tr))[:, None]
     dist_other = np.where(own, np.inf, dist)
@@ -179,6 +188,8 @@ class RowEffects:
 @probe("row_effects")
 def row_effects(evidence: Evidence) -> RowEffects:
     """Score the fast baseline per validation row, with all, no outlier and no repeated rows."""
+    from threadpoolctl import threadpool_limits
+
     from fitdoctor.evidence import fast_baseline as fb
     from fitdoctor.evidence.data_stats import row_fingerprints
 
@@ -190,6 +201,9 @@ def row_effects(evidence: Evidence) -> RowEffects:
     y_va, _ = fb.targets(setup, np.asarray(setup.y_val)[nb.val_rows])
     x_tr = fb.features(np.asarray(setup.x_train)[nb.train_rows], setup.feature_names)
     x_va = fb.features(np.asarray(setup.x_val)[nb.val_rows], setup.feature_names)
+    with threadpool_limits(1):
+        reduction = wide_reduction(x_tr, evidence.seed)
+        x_tr, x_va = reduced(reduction, x_tr), reduced(reduction, x_va)
     scores = fb.fit_and_score(x_tr, y_tr, x_va, y_va, classification)
 
     def without(drop: np.ndarray) -> np.ndarray | None:

@@ -4,10 +4,12 @@ A logistic regression and a 15-nearest-neighbour classifier (after median imputa
 standardisation) are fitted with `cross_val_predict` on a seeded sample of the training rows, so
 every row's probabilities come from a model that never saw it; the more accurate of the two is
 kept (the linear model misses non-linear classes, the neighbours miss wide linear ones). Images
-are read through `table_view`'s coarse grid. Sequences (samples of shape (steps, channels),
-at least `MIN_SEQUENCE_STEPS` steps and at most `MAX_SEQUENCE_CHANNELS` channels) are also read
-as the magnitude spectrum of each channel, which does not move when a signal is shifted in
-time; both models are fitted on that view too, and the most accurate of the four is kept.
+are read through `table_view`'s coarse grid; tables wider than `REDUCE_ABOVE` columns through
+their leading principal components (`wide_reduction`, fitted on the sample, labels unseen).
+Sequences (samples of shape (steps, channels), at least `MIN_SEQUENCE_STEPS` steps and at most
+`MAX_SEQUENCE_CHANNELS` channels) are also read as the magnitude spectrum of each channel, which
+does not move when a signal is shifted in time; both models are fitted on that view too, and
+the most accurate of the four is kept.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ import numpy as np
 
 from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
-from fitdoctor.evidence.data_stats import TOKEN_IDS, class_ids, sample_rows, table_view
+from fitdoctor.evidence.data_stats import (
+    TOKEN_IDS,
+    class_ids,
+    reduced,
+    sample_rows,
+    table_view,
+    wide_reduction,
+)
 
 #: Rows the cross-validated model trains on at most (it is a screening model, not the user's).
 MAX_OOF_ROWS = 10_000
@@ -140,7 +149,10 @@ def oof_probs(evidence: Evidence) -> OofProbs:
     clock = cost.Clock(evidence, "oof_probs")
     notes: list[str] = []
     for view, transform in views.items():
-        features = transform(raw)
+        with threadpool_limits(1):
+            features, transform, wide = _compact(transform, raw, evidence.seed)
+        if wide:
+            view += f" on {wide}"
         for name, estimator in candidates.items():
             if best is not None and clock.expired():
                 notes.append(f"{name}{view} not tried: {clock.spent()}")
@@ -168,6 +180,17 @@ def oof_probs(evidence: Evidence) -> OofProbs:
         val_rows=val_rows,
         notes=tuple(notes),
     )
+
+
+def _compact(transform, raw: np.ndarray, seed: int):
+    """The sample's features through `transform`, reduced when wide; the composed transform;
+    and the reduction in words ("" when the table is narrow enough)."""
+    features = transform(raw)
+    reduction = wide_reduction(features, seed)
+    if reduction is None:
+        return features, transform, ""
+    return (reduced(reduction, features), lambda values: reduced(reduction, transform(values)),
+            f"{reduction[-1].n_components} principal components")
 
 
 def _features(raw: np.ndarray) -> np.ndarray:
