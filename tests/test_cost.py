@@ -135,7 +135,7 @@ def test_feature_relevance_within_its_time_estimates_every_feature(digits):
     evidence = Evidence(setup, get_budget("standard"))
     evidence.get("probe_run")
     relevance = evidence.get("feature_relevance")
-    assert len(relevance.mutual_info) == 64 and relevance.notes == ()
+    assert len(relevance.signal) == 64 and relevance.notes == ()
 
 
 def test_oof_probs_past_its_time_keep_the_first_screening_model(digits, monkeypatch):

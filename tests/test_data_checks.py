@@ -405,3 +405,30 @@ def test_train_val_shift_fires_on_a_wide_table_and_is_silent_on_a_random_split(w
     moved = {t["feature"] for t in found[0].evidence["moved_most"][:4]}
     assert moved == {"x[100]", "x[101]", "x[102]", "x[103]"}
     assert problems(setup_of(*wide_digits), "train_val_shift") == []
+
+
+def test_irrelevant_features_on_a_wide_table_screens_with_the_f_statistic(cancer):
+    (x, y), (xv, yv) = standardized(*cancer)
+    rng = np.random.default_rng(0)
+    x = np.c_[x, rng.normal(size=(len(x), 250))].astype("float32")  # 280 columns
+    xv = np.c_[xv, rng.normal(size=(len(xv), 250))].astype("float32")
+    found = problems(setup_of((x, y), (xv, yv)), "irrelevant_features")
+    assert len(found) == 1
+    ev = found[0].evidence
+    assert ev["screening_statistic"] == "ANOVA F statistic"
+    assert 200 <= ev["no_signal_features"] <= 250 + 5
+    named = [int(n[2:-1]) for n in ev["no_signal_names"]]
+    assert sum(i < 30 for i in named) <= 5
+
+
+def test_irrelevant_features_silent_on_a_wide_table_where_every_column_carries_signal(cancer):
+    (x, y), (xv, yv) = standardized(*cancer)
+    rng = np.random.default_rng(0)
+
+    def copies(a):  # each feature eight times, with a little noise: 240 columns, all signal
+        return (np.repeat(a, 8, axis=1) + 0.3 * rng.normal(size=(len(a), 240))).astype("float32")
+
+    setup = setup_of((copies(x), y), (copies(xv), yv))
+    relevance = Evidence(setup, get_budget("quick")).get("feature_relevance")
+    assert relevance.statistic == "ANOVA F statistic"
+    assert problems(setup, "irrelevant_features") == []

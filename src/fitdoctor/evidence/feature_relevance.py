@@ -12,6 +12,14 @@ error. Candidates are ordered by the size of their standardised coefficient in t
 fitted on all features; the largest prefix whose score drop is at most `BISECT_DROP_SE`
 standard errors is found by bisection (all candidates first). Images are skipped: single
 pixels are not features a user chooses.
+
+Tables wider than `REDUCE_ABOVE` columns (a flattened picture, a wide omics table) are screened
+with the ANOVA F statistic (`f_classif`, or `f_regression` for continuous targets) against the
+same shuffled-label floor, because the neighbour estimator costs about a second per 32 columns
+on 5,000 rows (more than the user's whole fit on 784 columns); and the ablations read at most
+`MAX_ABLATION_CELLS` values (rows x columns), so their rows shrink as the table widens. The F
+statistic sees only differences in means, so a column it passes over may still carry signal;
+the ablation, not the screen, is what a finding rests on.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import numpy as np
 from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, probe
 from fitdoctor.evidence.data_stats import (
+    REDUCE_ABOVE,
     TOKEN_IDS,
     class_ids,
     is_image,
@@ -33,8 +42,10 @@ from fitdoctor.evidence.data_stats import (
 
 #: Rows the estimator reads at most.
 MAX_RELEVANCE_ROWS = 5_000
-#: Rows the ablations cross-validate on at most.
+#: Rows the ablations cross-validate on at most ...
 MAX_ABLATION_ROWS = 3_000
+#: ... and values (rows x columns): a 784-column table is ablated on 765 rows.
+MAX_ABLATION_CELLS = MAX_ABLATION_ROWS * REDUCE_ABOVE
 #: The lowest noise floor, in nats.
 MIN_MUTUAL_INFO = 0.01
 #: Folds and repeats of the ablation's paired cross-validation.
@@ -64,24 +75,30 @@ class Ablation:
     drop_se: float
 
 
+#: The screens, by what they measure.
+MUTUAL_INFO = "mutual information (nats)"
+F_STATISTIC = "ANOVA F statistic"
+
+
 @dataclasses.dataclass(frozen=True)
 class FeatureRelevance:
-    """Mutual information of each feature with the label.
+    """How much each feature tells about the label, and what leaving the weak ones out costs.
 
     Args:
         feature_names: Feature names, in column order.
-        mutual_info: Estimated mutual information (nats) with the real labels.
-        noise_floor: 95th percentile of the estimates with shuffled labels, at least
-            `MIN_MUTUAL_INFO`.
+        signal: Each feature's screening statistic with the real labels.
+        noise_floor: 95th percentile of the statistic with shuffled labels (for mutual
+            information at least `MIN_MUTUAL_INFO`).
         rows: Rows the estimate used; `n_train`: training rows available.
         candidates: Features at or under the floor, smallest baseline coefficient first.
         ablations: The ablations measured (prefixes of `candidates`), in the order tried.
         ablation_rows: Rows the ablations cross-validated on; `ablation_metric`: their score.
         notes: What the probe skipped because its time was spent, and why.
+        statistic: What `signal` measures: `MUTUAL_INFO`, or `F_STATISTIC` on wide tables.
     """
 
     feature_names: tuple[str, ...]
-    mutual_info: np.ndarray
+    signal: np.ndarray
     noise_floor: float
     rows: int
     n_train: int
@@ -90,25 +107,26 @@ class FeatureRelevance:
     ablation_rows: int = 0
     ablation_metric: str = ""
     notes: tuple[str, ...] = ()
+    statistic: str = MUTUAL_INFO
 
     def to_measurements(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "notes": list(self.notes),
+            "statistic": self.statistic,
             "noise_floor": round(self.noise_floor, 5),
             "ablations": [{"left_out": len(a.features), "drop": round(a.drop, 5),
                            "drop_se": round(a.drop_se, 5)} for a in self.ablations],
-            "mutual_info": {
+            "signal": {
                 n: round(float(v), 5)
-                for n, v in zip(self.feature_names[:200], self.mutual_info, strict=False)
+                for n, v in zip(self.feature_names[:200], self.signal, strict=False)
             },
         }
 
 
 @probe("feature_relevance")
 def feature_relevance(evidence: Evidence) -> FeatureRelevance:
-    """Estimate each feature's mutual information with the label against a shuffled-label floor."""
-    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+    """Screen each feature's signal about the label against a shuffled-label floor; ablate."""
     from threadpoolctl import threadpool_limits
 
     setup = evidence.setup
@@ -126,28 +144,26 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
     x = np.where(np.isnan(x), median, x)
     if setup.task.is_classification:
         y = class_ids(np.asarray(setup.y_train)[rows]).astype("float64")
-        estimate = mutual_info_classif
     else:
         y = np.asarray(setup.y_train)[rows].reshape(len(rows), -1)[:, 0].astype("float64")
-        estimate = mutual_info_regression
     keep = np.isfinite(y)
     x, y = x[keep], y[keep]
     shuffled = np.random.default_rng(evidence.seed).permutation(y)
     clock = cost.Clock(evidence, "feature_relevance")
-    real, null = np.empty(x.shape[1]), np.empty(x.shape[1])
+    statistic = F_STATISTIC if x.shape[1] > REDUCE_ABOVE else MUTUAL_INFO
     with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine
-        for start in range(0, x.shape[1], FEATURES_PER_STEP):
-            if start and clock.expired():
-                raise EvidenceSkipped(
-                    f"mutual information estimated for {start} of {x.shape[1]} features only: "
-                    f"{clock.spent()}")
-            part = slice(start, start + FEATURES_PER_STEP)
-            real[part] = estimate(x[:, part], y, random_state=evidence.seed)
-            null[part] = estimate(x[:, part], shuffled, random_state=evidence.seed)
-        floor = max(float(np.percentile(null, 95)), MIN_MUTUAL_INFO)
+        if statistic == F_STATISTIC:
+            real, null = (_f_statistic(x, labels, setup.task.is_classification)
+                          for labels in (y, shuffled))
+            floor = float(np.percentile(null, 95))
+        else:
+            real, null = _mutual_info(x, y, shuffled, setup.task.is_classification,
+                                      evidence.seed, clock)
+            floor = max(float(np.percentile(null, 95)), MIN_MUTUAL_INFO)
         low = np.flatnonzero(real <= floor)
         if len(low) == 0 or len(low) == x.shape[1]:
-            return FeatureRelevance(names, real, floor, int(len(y)), setup.n_train)
+            return FeatureRelevance(names, real, floor, int(len(y)), setup.n_train,
+                                    statistic=statistic)
         ablation = _Ablator(x, y, setup.task.is_classification, evidence.seed)
         order = tuple(int(j) for j in low[np.argsort(ablation.weight[low], kind="stable")])
         tried = ablation.bisect(order, clock)
@@ -155,7 +171,38 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
     if ablation.stopped:
         notes = (f"bisection stopped after {len(tried)} ablations: {clock.spent()}",)
     return FeatureRelevance(names, real, floor, int(len(y)), setup.n_train, order, tried,
-                            ablation.rows, ablation.metric, notes)
+                            ablation.rows, ablation.metric, notes, statistic)
+
+
+def _mutual_info(x: np.ndarray, y: np.ndarray, shuffled: np.ndarray, classification: bool,
+                 seed: int, clock: cost.Clock) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mutual information with `y` and with `shuffled`, `FEATURES_PER_STEP` at a
+    time, reading `clock` between steps."""
+    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+
+    estimate = mutual_info_classif if classification else mutual_info_regression
+    real, null = np.empty(x.shape[1]), np.empty(x.shape[1])
+    for start in range(0, x.shape[1], FEATURES_PER_STEP):
+        if start and clock.expired():
+            raise EvidenceSkipped(
+                f"mutual information estimated for {start} of {x.shape[1]} features only: "
+                f"{clock.spent()}")
+        part = slice(start, start + FEATURES_PER_STEP)
+        real[part] = estimate(x[:, part], y, random_state=seed)
+        null[part] = estimate(x[:, part], shuffled, random_state=seed)
+    return real, null
+
+
+def _f_statistic(x: np.ndarray, y: np.ndarray, classification: bool) -> np.ndarray:
+    """Each column's ANOVA F statistic with `y` (0 for a constant column)."""
+    import warnings
+
+    from sklearn.feature_selection import f_classif, f_regression
+
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")  # constant columns: "Features ... are constant"
+        f, _ = f_classif(x, y) if classification else f_regression(x, y)
+    return np.nan_to_num(np.asarray(f, dtype="float64"), nan=0.0, posinf=0.0)
 
 
 class _Ablator:
@@ -166,7 +213,8 @@ class _Ablator:
 
         from fitdoctor.evidence.fast_baseline import make_baseline
 
-        keep = sample_rows(len(y), MAX_ABLATION_ROWS, seed + 11)
+        limit = min(MAX_ABLATION_ROWS, max(MAX_ABLATION_CELLS // x.shape[1], 2 * ABLATION_FOLDS))
+        keep = sample_rows(len(y), limit, seed + 11)
         self.x, self.y, self.classification = x[keep], y[keep], classification
         self.rows = len(keep)
         self.stopped = False
