@@ -144,3 +144,21 @@ def test_oof_probs_past_its_time_keep_the_first_screening_model(digits, monkeypa
     assert oof.model.startswith("logistic regression")
     assert len(oof.notes) == 1 and "15-nearest-neighbours not tried" in oof.notes[0]
     assert "past the diagnosis's 1 plain fits" in oof.notes[0]
+
+
+@pytest.mark.parametrize("fit, floored", [(2.0, True), (30.0, False)])
+def test_the_clock_floors_a_probe_only_where_a_plain_fit_is_short(digits, monkeypatch, fit,
+                                                                  floored):
+    (x, y), (xv, yv) = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:200], y[:200]),
+                                        (xv[:50], yv[:50]), {"epochs": 2})
+    evidence = Evidence(setup, get_budget("standard"), seed=0)
+    monkeypatch.setattr(cost, "plain_fit_seconds", lambda _: fit)
+    clock = cost.Clock(evidence, "feature_relevance")
+    clock.started = evidence.started + 1.5 * fit  # it starts as the whole budget is spent
+    own = clock.started + cost.share_fits(evidence.budget, "feature_relevance") * fit
+    whole = evidence.started + 1.5 * fit
+    floor = clock.started + cost.MIN_SECONDS
+    assert clock.deadline() == pytest.approx(max(own, whole, floor) if floored
+                                             else max(own, whole))
+    assert ("at least 10 s" in clock.spent()) is floored
