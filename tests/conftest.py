@@ -63,6 +63,16 @@ def healthy_report(healthy_setup):
     return fitdoctor.diagnose(setup=healthy_setup, seed=0)
 
 
+def flip_labels(y: np.ndarray, share: float, n_classes: int = 10, seed: int = 0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """`y` with a seeded `share` of its labels moved to another class, and the rows moved."""
+    rng = np.random.default_rng(seed)
+    flipped = rng.choice(len(y), size=int(len(y) * share), replace=False)
+    noisy = y.copy()
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, n_classes, len(flipped))) % n_classes
+    return noisy, flipped
+
+
 def fingerprint(*arrays: np.ndarray) -> list[str]:
     """Hashes of arrays, to show nothing wrote to them."""
     import hashlib

@@ -17,7 +17,7 @@ from fitdoctor.budget import get_budget
 from fitdoctor.checks.insufficient_data import InsufficientData
 from fitdoctor.evidence import Evidence
 
-from .conftest import dense_classifier
+from .conftest import dense_classifier, flip_labels
 
 CATSDOGS = Path(__file__).parent / "data" / "catsdogs"
 
@@ -190,10 +190,7 @@ def test_class_imbalance_silent_on_wine():
 
 def test_label_noise_fires_and_names_flipped_rows(digits01):
     (x, y), val = digits01
-    rng = np.random.default_rng(0)
-    flipped = rng.choice(len(y), size=len(y) // 7, replace=False)
-    noisy = y.copy()
-    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, len(flipped))) % 10
+    noisy, flipped = flip_labels(y, 1 / 7)
     found = problems(setup_of((x, noisy), val), "label_noise")
     assert len(found) == 1
     rows = found[0].evidence["row_indices"]
@@ -370,10 +367,7 @@ def test_wide_tables_are_compared_through_principal_components(wide_digits, digi
 
 def test_label_noise_fires_on_a_wide_table_and_is_silent_on_its_clean_twin(wide_digits):
     (x, y), val = wide_digits
-    rng = np.random.default_rng(0)
-    flipped = rng.choice(len(y), size=len(y) // 7, replace=False)
-    noisy = y.copy()
-    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, len(flipped))) % 10
+    noisy, flipped = flip_labels(y, 1 / 7)
     found = problems(setup_of((x, noisy), val), "label_noise")
     assert len(found) == 1
     assert np.isin(found[0].evidence["row_indices"], flipped).mean() >= 0.9

@@ -12,7 +12,7 @@ import fitdoctor
 from fitdoctor.evidence.data_stats import row_fingerprints
 from fitdoctor.holdout import split_by_duplicates
 
-from .conftest import dense_classifier
+from .conftest import dense_classifier, flip_labels
 
 
 def _shared_fingerprints(a: np.ndarray, b: np.ndarray) -> int:
@@ -232,10 +232,7 @@ def ten_classes():
 
 def test_label_noise_finds_25_percent_symmetric_noise_on_ten_classes(ten_classes):
     (x, y), val = ten_classes
-    rng = np.random.default_rng(0)
-    flipped = rng.choice(len(y), size=len(y) // 4, replace=False)
-    noisy = y.copy()
-    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, len(flipped))) % 10
+    noisy, flipped = flip_labels(y, 1 / 4)
     found = problems(setup_of((x, noisy), val), "label_noise")
     assert len(found) == 1 and found[0].is_problem
     assert np.isin(found[0].evidence["row_indices"], flipped).mean() >= 0.8
