@@ -361,6 +361,7 @@ def test_wide_tables_are_compared_through_principal_components(wide_digits, digi
     assert "100 principal components" in oof.model
     assert oof.accuracy > 0.9  # the digits survive the reduction
     assert wide.get("neighbours").feature_names[-1] == "x[255]"  # outliers still name columns
+    assert wide.get("row_effects").model.endswith("on 100 principal components")
     narrow = Evidence(setup_of(*digits01), get_budget("quick")).get("oof_probs")
     assert "principal components" not in narrow.model
 

@@ -221,7 +221,8 @@ def row_effects(evidence: Evidence) -> RowEffects:
     repeat = np.ones(len(nb.train_rows), dtype=bool)
     repeat[first] = False
     return RowEffects(
-        model=fb.baseline_name(classification),
+        model=fb.baseline_name(classification) + (
+            "" if reduction is None else f" on {reduction[-1].n_components} principal components"),
         metric="accuracy" if classification else "negative squared error",
         val_scores=scores,
         outlier_rows=nb.train_rows[outlier],
