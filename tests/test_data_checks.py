@@ -427,3 +427,12 @@ def test_irrelevant_features_silent_on_a_wide_table_where_every_column_carries_s
     relevance = Evidence(setup, get_budget("quick")).get("feature_relevance")
     assert relevance.statistic == "ANOVA F statistic"
     assert problems(setup, "irrelevant_features") == []
+
+
+def test_the_f_screen_ranks_a_perfect_separator_first_and_a_constant_column_last():
+    from fitdoctor.evidence.feature_relevance import _f_statistic
+
+    y = np.r_[np.zeros(50), np.ones(50)]
+    noise = np.random.default_rng(0).normal(size=100)
+    f = _f_statistic(np.c_[y * 3.0, np.ones(100), noise], y, classification=True)
+    assert f[0] > f[2] > f[1] == 0.0

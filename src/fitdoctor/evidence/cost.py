@@ -47,9 +47,9 @@ SHARES: dict[str, float] = {
     "data_stats": 0.05,
 }
 #: Probes that never train (scikit-learn and NumPy on the data): they run beside the training
-#: probes, in this order. Those whose work is fixed by the data's size come first; the two that
-#: stop between pieces once the budget is spent (more baseline models, more ablations) come
-#: last, so they take what is left instead of pushing the fixed ones past the budget.
+#: probes, in this order. Those whose work is mostly fixed by the data's size come first; the two
+#: with the most work they drop once the budget is spent (more baseline models, more ablations)
+#: come last, so they take what is left instead of pushing the fixed ones past the budget.
 BESIDE_TRAINING = ("data_stats", "oof_probs", "neighbours", "row_effects", "data_shift",
                    "baselines", "feature_relevance")
 #: Where a plain fit takes less than this, a CPU-only probe may always run this long: below it

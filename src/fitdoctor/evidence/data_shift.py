@@ -5,7 +5,8 @@ sampled training rows from sampled validation rows; its cross-validated ROC AUC 
 two come from one distribution. Per-feature two-sample Kolmogorov-Smirnov tests name the
 features that moved most. Images are compared through `table_view`'s coarse grid. On tables
 wider than `REDUCE_ABOVE` columns the classifier reads the leading principal components of both
-samples (`wide_reduction`: missing values imputed with the median first), the tests every column.
+samples (`wide_reduction`: missing values imputed with the median first); the KS tests read
+every column.
 """
 
 from __future__ import annotations

@@ -97,8 +97,8 @@ def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):
     randomized PCA to `COMPONENTS` components) whose `transform` maps any table with the same
     columns; `reduction_code` writes it as code for notes. The caller limits BLAS threads.
     """
-    if x_fit.ndim != 2 or x_fit.shape[1] <= REDUCE_ABOVE:
-        return None
+    if x_fit.ndim != 2 or x_fit.shape[1] <= REDUCE_ABOVE or len(x_fit) < 3:
+        return None  # narrow enough, or too few rows to fit components on
     from sklearn.decomposition import PCA
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
