@@ -18,6 +18,7 @@ from fitdoctor.cli import app
 from fitdoctor.findings import Finding, Report
 from fitdoctor.fix import CandidateStatus, Stage
 from fitdoctor.fix.evaluate import accuracy, split_validation
+from fitdoctor.fix.remedies.base import Remedy
 
 
 def _mlp(lr: float = 1e-3, optimizer: str = "adam"):
@@ -187,7 +188,10 @@ def test_a_spent_budget_skips_what_ranks_after_and_says_so(small_digits, tmp_pat
                            remedies=["standardize_inputs", "learning_rate"])
     assert [t.remedy for t in result.trials] == ["learning_rate", "standardize_inputs"]
     assert result.applied == ()
-    assert result.runs == {"budget": "quick", "max_runs": 2, "candidate_runs": 1, "skipped": 1}
+    # a shortened screening run and a full confirmation on both seeds would need 2.375 runs,
+    # so the learning rate is screened at full length
+    assert result.runs == {"budget": "quick", "max_runs": 2, "candidate_runs": 1, "skipped": 1,
+                           "screen_epochs": None, "epochs": 8}
     assert len(trained) == 2 + 1  # your setup on both seeds, the learning rate on one
     rejected, skipped = result.trials
     assert rejected.status is CandidateStatus.REJECTED and rejected.trained
@@ -211,10 +215,11 @@ def test_a_remedy_kept_alone_is_not_combined_untried_when_the_budget_is_spent(sm
     kwargs = {"setup": setup, "report": report, "budget": "quick",
               "remedies": ["standardize_inputs", "learning_rate"], "grids": {
                   "learning_rate": (0.01,)}}
-    bounded = fitdoctor.fix(max_runs=4, **kwargs)
+    # each is screened on 3 of the 8 epochs and confirmed on both seeds: 2 x (3/8 + 2) runs
+    bounded = fitdoctor.fix(max_runs=5, **kwargs)
     alone = [t for t in bounded.trials if t.stage is Stage.ALONE]
     assert len(alone) == 2 and all(t.trained for t in alone)
-    assert len(bounded.applied) == 1 and bounded.runs["candidate_runs"] == 4
+    assert len(bounded.applied) == 1 and bounded.runs["candidate_runs"] == 4.75
     (left_out,) = [t for t in alone if t.label not in bounded.applied]
     assert left_out.status is CandidateStatus.SKIPPED and left_out.trained
     assert "helps alone, but on top of" in left_out.reason and "not kept" in left_out.reason
@@ -226,6 +231,60 @@ def test_a_remedy_kept_alone_is_not_combined_untried_when_the_budget_is_spent(sm
     assert free.runs["skipped"] == 0
     assert [t.score for t in free.trials if t.stage is Stage.ALONE] == [t.score for t in alone]
     assert any(t.stage is Stage.COMBINED and t.trained for t in free.trials)
+
+
+def test_screening_runs_are_shortened_to_a_third_of_the_epochs_never_below_three():
+    from fitdoctor.fix.run import screening_epochs
+
+    assert [screening_epochs(e) for e in (1, 3, 4, 8, 30)] == [None, None, 3, 3, 10]
+
+
+def test_a_remedy_judged_early_is_screened_short_and_confirmed_at_full_length(small_digits,
+                                                                             monkeypatch):
+    """Standardizing (judged early) is screened on 3 of the 8 epochs, against your setup's run
+    of 3 epochs on the same seed, then trained for all 8 on both seeds, and kept with those
+    numbers. Its twin, an L2 penalty (whose effect shows late in a run), is screened at full
+    length."""
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
+                                        {"epochs": 8, "batch_size": 32})
+    report = _report(Finding("unscaled_inputs", "warning", "unscaled"),
+                     Finding("overfitting", "warning", "overfits"))
+    events: list = []
+    train = fitdoctor.Setup.train
+
+    def recorded(self, seed, **kwargs):
+        events.append((seed, kwargs.get("epochs")))
+        return train(self, seed, **kwargs)
+
+    monkeypatch.setattr(fitdoctor.Setup, "train", recorded)
+    result = fitdoctor.fix(setup=setup, report=report, budget="quick", progress=events.append,
+                           remedies=["standardize_inputs", "l2_penalty"],
+                           grids={"l2_penalty": (1e-4,)})
+
+    def runs_after(message: str) -> list:
+        start = events.index(message) + 1
+        end = next((i for i in range(start, len(events)) if isinstance(events[i], str)),
+                   len(events))
+        return events[start:end]
+
+    assert runs_after("training your setup as given") == [(0, None), (1, None)]
+    # two shortened runs: your setup's on the screening seed, once, and standardizing's
+    assert [e for e in events if isinstance(e, tuple) and e[1] is not None] == [(0, 3), (0, 3)]
+    assert runs_after("trying standardize_inputs for unscaled_inputs") == [(0, 3)]
+    assert runs_after("confirming standardize_inputs for unscaled_inputs") == [(0, None),
+                                                                               (1, None)]
+    assert runs_after("trying l2_penalty(0.0001) for overfitting")[0] == (0, None)
+    standardize = next(t for t in result.trials if t.label == "standardize_inputs")
+    assert standardize.status is CandidateStatus.ACCEPTED and standardize.epochs is None
+    assert len(standardize.per_seed["val_accuracy"]) == 2
+    # kept against your setup's full-length runs, not its shortened one
+    assert standardize.reference == pytest.approx(result.before["chosen_on"]["score"])
+    l2 = next(t for t in result.trials if t.label == "l2_penalty(0.0001)"
+              and t.stage is Stage.ALONE)
+    assert l2.epochs is None
+    assert result.runs["screen_epochs"] == 3 and result.runs["epochs"] == 8
+    assert "train 3 of 8 epochs and count that share" in result.runs_text()
 
 
 def _counting(train, calls):
@@ -434,18 +493,13 @@ def test_over_strong_augmentation_on_real_photos_is_rejected(tmp_path):
     assert result.after["val_accuracy"] >= result.before["val_accuracy"]
 
 
-class _ReshuffleRows:
-    """A remedy that changes nothing but the order of the training rows: only noise."""
+class _ReshuffleRows(Remedy):
+    """A remedy that changes nothing but the order of the training rows: only noise
+    (not registered; the test hands it to fix)."""
 
     id = "reshuffle_rows"
     treats = ("overfitting",)
-    stage = 3
-    changes_rows = False
     ordered_grid = False
-    edits_model = False
-
-    def applies(self, setup, finding):
-        return True
 
     def strengths(self, setup, finding):
         return (1, 2, 3, 4)

@@ -23,7 +23,8 @@ class Budget:
         fix_seeds: Seeds `fix` trains each confirmed variant on (noise needs at least two).
             Defaults to 2.
         fix_runs: The most candidate runs (a remedy's setting, alone or on top of others, on
-            one seed) one `fix` trains; your setup's own runs on its seeds come on top. Remedies
+            one seed; a shortened screening run counts the share of the epochs it trains) one
+            `fix` trains; your setup's own runs on its seeds come on top. Remedies
             are tried in the diagnosis' rank order, so what a spent budget leaves untried is the
             least likely to matter, and the fix says what it skipped. None: no bound.
             Defaults to None.

@@ -41,8 +41,9 @@ def fix(
              "runs) | thorough (3 seeds, no bound)")] = "standard",
     max_runs: Annotated[int | None, typer.Option(
         "--max-runs",
-        help="The most candidate runs (one remedy setting on one seed) instead of the "
-             "budget's; what comes after is reported as skipped.")] = None,
+        help="The most candidate runs (one remedy setting on one seed; a shortened screening "
+             "run counts its share of the epochs) instead of the budget's; what comes after "
+             "is reported as skipped.")] = None,
     seed: Annotated[int, typer.Option(
         help="First seed; each variant trains on seed, seed+1, ...")] = 0,
     timeout: Annotated[float | None, typer.Option(

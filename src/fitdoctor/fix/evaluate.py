@@ -197,7 +197,8 @@ def original_loss(setup: Setup) -> Any:
 
 def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
                     halves: Halves | None = None,
-                    trained: Mapping[int, Trained] | None = None) -> Scores:
+                    trained: Mapping[int, Trained] | None = None,
+                    epochs: int | None = None) -> Scores:
     """Train a fresh model per seed with the setup's `fit` arguments and score it.
 
     Args:
@@ -209,6 +210,8 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
             Defaults to None (every row chooses, nothing is held back).
         trained: Runs of this setup already made through `Setup.train`, by seed (the
             diagnosis' probe run); they are scored instead of trained again. Defaults to None.
+        epochs: Epochs to train instead of the user's (a shortened screening run); runs in
+            `trained` are then not used. Defaults to None.
     """
     chosen: list[tuple[float, float, float]] = []
     held: list[tuple[float, float, float]] = []
@@ -216,7 +219,10 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
     seconds, first = [], None
     y_val = np.asarray(setup.y_val)
     for seed in seeds:
-        run = (trained or {}).get(seed) or setup.train(seed)
+        if epochs is None:
+            run = (trained or {}).get(seed) or setup.train(seed)
+        else:
+            run = setup.train(seed, epochs=epochs)
         model = run.model
         seconds.append(run.seconds)
         pred = predict(model, setup.val_inputs())

@@ -89,11 +89,15 @@ class NoiseRule:
         `noise_factor` standard errors of the difference of the two means (each mean over the
         same seeds), and never less than `min_gain`.
         """
-        floor = self.min_gain
-        if self.regression and math.isfinite(reference.mean):
-            floor = self.min_gain * abs(reference.mean)
         spread = math.sqrt((reference.noise ** 2 + candidate.noise ** 2) / self.n_seeds)
-        return max(floor, self.noise_factor * spread)
+        return max(self.floor(reference), self.noise_factor * spread)
+
+    def floor(self, reference: Scores) -> float:
+        """The smallest gain over `reference` that counts: `min_gain`, as a fraction of the
+        reference's loss for regression."""
+        if self.regression and math.isfinite(reference.mean):
+            return self.min_gain * abs(reference.mean)
+        return self.min_gain
 
     def between_runs(self, reference: Scores, noise: float) -> float:
         """The difference between two single runs that beats run-to-run noise.
@@ -101,10 +105,7 @@ class NoiseRule:
         Settings screened on one seed are compared with each other this way; `noise` is the
         run-to-run spread of the unchanged setup (the one spread measured over seeds).
         """
-        floor = self.min_gain
-        if self.regression and math.isfinite(reference.mean):
-            floor = self.min_gain * abs(reference.mean)
-        return max(floor, self.noise_factor * noise * math.sqrt(2))
+        return max(self.floor(reference), self.noise_factor * noise * math.sqrt(2))
 
     def text(self, value: float, reference: float, *, signed: bool = True) -> str:
         """`value` in points (see `points_text`)."""
@@ -135,6 +136,8 @@ class Candidate:
         reference: Mean score of what it was compared against.
         gain: `score - reference`; `threshold`: the gain that beats noise (both NaN when not
             trained).
+        epochs: Epochs its runs trained when it is known only from a shortened screening run
+            (its `reference` is then your setup's run of the same length); None: your `fit`'s.
     """
 
     remedy: str
@@ -154,11 +157,12 @@ class Candidate:
     reference: float = math.nan
     gain: float = math.nan
     threshold: float = math.nan
+    epochs: int | None = None
 
     @classmethod
     def scored(cls, *, remedy: str, finding: str, strength: Any, label: str, stage: Stage,
                status: CandidateStatus, reason: str, scores: Scores, reference: Scores,
-               rule: NoiseRule, chosen: bool = False) -> Candidate:
+               rule: NoiseRule, chosen: bool = False, epochs: int | None = None) -> Candidate:
         """A trained candidate, its numbers read from its `Scores` against `reference`'s."""
         summary = scores.summary()
         chosen_on = summary.get("chosen_on", summary)  # decisions read the rows that choose
@@ -171,6 +175,7 @@ class Candidate:
                       "val_loss": list(scores.val_loss)},
             fit_seconds=summary["fit_seconds"], reference=reference.mean,
             gain=scores.mean - reference.mean, threshold=rule.threshold(reference, scores),
+            epochs=epochs,
         )
 
     @property
@@ -226,6 +231,7 @@ class Candidate:
                 "fit_seconds": self.fit_seconds, "gain": self.gain,
                 "threshold": self.threshold, "gain_points": self.gain_points,
                 "threshold_points": self.threshold_points, "unit": self.unit,
+                "epochs": self.epochs,
             })
         return out
 
@@ -328,8 +334,11 @@ class FixResult:
             `held_back_gain_se`) on the rows no decision saw, and a `note`. `before` and
             `after` are the held-back rows' numbers. Defaults to {}.
         runs: What the search cost against its bound: `budget` (its name), `max_runs` (the most
-            candidate runs, None for no bound), `candidate_runs` (those it made) and `skipped`
-            (settings it left untried once the bound was reached). Defaults to {}.
+            candidate runs, None for no bound), `candidate_runs` (those it made, in full runs'
+            worth: a screening run on a third of the epochs counts a third), `screen_epochs`
+            and `epochs` (a shortened screening run's epochs, None when runs were not
+            shortened, and your `fit`'s) and `skipped` (settings it left untried once the bound
+            was reached). Defaults to {}.
     """
 
     before: Mapping[str, Any]
@@ -379,11 +388,15 @@ class FixResult:
         r = self.runs
         if not r:
             return ""
+        made = f"{r['candidate_runs']:g}"
+        short = ""
+        if r.get("screen_epochs"):
+            short = (f" (screening runs of remedies judged early train {r['screen_epochs']} of "
+                     f"{r['epochs']} epochs and count that share)")
         if r.get("max_runs") is None:
-            return (f"Budget `{r['budget']}`: {r['candidate_runs']} candidate runs, "
+            return (f"Budget `{r['budget']}`: {made} candidate runs{short}, "
                     "with no bound on their number.")
-        text = (f"Budget `{r['budget']}`: {r['candidate_runs']} of at most {r['max_runs']} "
-                "candidate runs")
+        text = f"Budget `{r['budget']}`: {made} of at most {r['max_runs']} candidate runs{short}"
         if not r.get("skipped"):
             return text + "; nothing was left untried."
         return (text + f"; {r['skipped']} left untried once they were spent (marked skipped "

@@ -42,6 +42,22 @@ from fitdoctor.setup import Setup
 
 logger = logging.getLogger(__name__)
 
+#: Share of your epochs a screening run trains, for remedies judged early
+#: (`Remedy.judged_early`): the setting chosen on it is then trained at full length on every
+#: seed, so only screening is shortened, never a decision to keep.
+SCREEN_SHARE = 1 / 3
+#: Fewest epochs a shortened screening run trains: after two, a slow starter cannot be told
+#: from a setup that does not learn (a dead-ReLU net reinitialized, under plain SGD, is at
+#: 10 % then 14.5 % on digits and reaches 40-48 % by its sixth epoch).
+MIN_SCREEN_EPOCHS = 3
+
+
+def screening_epochs(epochs: int) -> int | None:
+    """Epochs of a shortened screening run of a setup trained for `epochs`, or None where
+    shortening saves nothing (`epochs` of 3 or fewer)."""
+    short = max(MIN_SCREEN_EPOCHS, math.ceil(epochs * SCREEN_SHARE))
+    return short if short < epochs else None
+
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
@@ -96,8 +112,11 @@ def fix(
     in two halves: every decision is made on one, and `before`/`after` are measured on the
     other, which no decision saw (under 40 rows nothing is held back, and the result says so).
     Each setting of a remedy is screened on the first seed; the best is confirmed over the
-    same seeds as your unchanged setup when it beats your setup's run on that seed (likewise
-    each try on top of a combination). The budget bounds the candidate runs (`max_runs`):
+    same seeds as your unchanged setup when it beats your setup's run on that seed by more than
+    `min_gain` (likewise each try on top of a combination). A remedy that can be judged early (`Remedy.judged_early`:
+    not a regularizer, a schedule or another change whose effect shows late) is screened on a
+    third of your epochs against your setup's run of the same length, and the setting chosen
+    is trained at full length on every seed; the run bound counts such a run as that share. The budget bounds the candidate runs (`max_runs`):
     remedies are tried in the diagnosis' rank order, and what comes after the bound is
     recorded as skipped, never silently dropped. A remedy is kept only when its mean gain exceeds
     `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
@@ -200,7 +219,10 @@ def fix(
         },
         regression=rule.regression,
         validation=_validation_summary(halves, baseline, final_scores, rule),
-        runs={"budget": budget_name, "max_runs": limit, "candidate_runs": search.candidate_runs,
+        runs={"budget": budget_name, "max_runs": limit,
+              "candidate_runs": round(search.spent, 2),
+              "screen_epochs": search.short if search.shortened else None,
+              "epochs": setup.epochs,
               "skipped": sum(t.skipped for t in search.trials)},
     )
     if out is not None:
@@ -374,20 +396,23 @@ def choose_base(alone: Sequence[Scores], rule: NoiseRule) -> int:
                 if best.mean - scores.mean <= rule.threshold(scores, best))
 
 
-def run_key(settings: Sequence[Setting], seed: int) -> str:
-    """The run store's key of the user's setup with `settings` applied, trained on `seed`."""
-    return f"{' + '.join(s.key for s in settings) or 'unchanged'} @ seed {seed}"
+def run_key(settings: Sequence[Setting], seed: int, epochs: int | None = None) -> str:
+    """The run store's key of the user's setup with `settings` applied, trained on `seed`
+    (for `epochs` instead of the user's, for a shortened screening run)."""
+    length = "" if epochs is None else f", {epochs} epochs"
+    return f"{' + '.join(s.key for s in settings) or 'unchanged'} @ seed {seed}{length}"
 
 
-def gains_on_screen(candidate: Scores, reference: Scores) -> bool:
-    """Whether `candidate` beats `reference` on the screening seed, the first of both.
+def gains_on_screen(candidate: Scores, reference: Scores, rule: NoiseRule) -> bool:
+    """Whether `candidate` beats `reference` on the screening seed, the first of both, by
+    more than the smallest gain that counts (`NoiseRule.floor`).
 
-    Fix confirms a screened candidate on the other seeds only then: one that does not even
-    beat the same-seed run of what it is compared with would need the other seeds to make up
-    more than the noise threshold, and the runs that would show it cost a fit each.
+    Fix confirms a screened candidate on the other seeds only then: one that does not beat
+    the same-seed run of what it is compared with by that much would need the other seeds to
+    make up the rest, and the runs that would show it cost a fit each.
     """
     gain = candidate.score[0] - reference.score[0]
-    return bool(math.isfinite(gain) and gain > 0) or (
+    return bool(math.isfinite(gain) and gain > rule.floor(reference)) or (
         math.isfinite(candidate.score[0]) and not math.isfinite(reference.score[0]))
 
 
@@ -432,42 +457,73 @@ class _Search:
         #: Remedies for symptoms of a cause already treated, searched on top only.
         self.deferred: list[tuple[Remedy, Finding]] = []
         self.store = store
-        #: The most candidate runs (None: no bound), and those asked for so far.
+        #: The most candidate runs (None: no bound), and those asked for so far, in full
+        #: runs' worth (a screening run on a third of the epochs counts a third).
         self.limit = limit
-        self.candidate_runs = 0
+        self.spent = 0.0
+        #: Epochs of a shortened screening run (None: screening runs train as long as yours).
+        self.short = screening_epochs(setup.epochs)
+        self._short_reference: Scores | None = None
+        #: Whether any candidate was screened on a shortened run.
+        self.shortened = False
         if score_baseline:  # the diagnosis trained the unchanged setup on the first seed
             self.baseline = self.score(setup, (), seeds,
                                        trained={seeds[0]: first_run} if first_run else None)
 
     def score(self, setup: Setup, settings: Sequence[Setting],
               seeds: tuple[int, ...] | None = None, *,
-              trained: Mapping[int, Any] | None = None) -> Scores:
-        """Score `setup` (the user's with `settings` applied) over `seeds`; with a run store,
-        each seed's run is read from it when it was already made, and recorded when new."""
+              trained: Mapping[int, Any] | None = None, epochs: int | None = None) -> Scores:
+        """Score `setup` (the user's with `settings` applied) over `seeds`, trained for
+        `epochs` (None: the user's); with a run store, each seed's run is read from it when it
+        was already made, and recorded when new."""
         seeds = self.seeds if seeds is None else seeds
         if settings:
-            self.candidate_runs += len(seeds)
+            self.spent += len(seeds) * self._share(epochs)
+            self.shortened |= epochs is not None
         if self.store is None:
-            return train_and_score(setup, seeds, self.user_loss, self.halves, trained)
+            return train_and_score(setup, seeds, self.user_loss, self.halves, trained,
+                                   epochs=epochs)
         runs = []
         for seed in seeds:
-            key = run_key(settings, seed)
+            key = run_key(settings, seed, epochs)
             run = self.store.get(key)
             while run is None:
-                made = self._train_claimed(setup, key, seed, trained)
+                made = self._train_claimed(setup, key, seed, trained, epochs)
                 run = made if made is not None else self.store.wait_for(key)
             runs.append(run)
         return functools.reduce(joined, runs)
 
+    def _share(self, epochs: int | None) -> float:
+        """What one run for `epochs` (None: the user's) costs, in full runs."""
+        return 1.0 if epochs is None else epochs / self.setup.epochs
+
+    def _screen_epochs(self, remedy: Remedy) -> int | None:
+        """Epochs to screen `remedy`'s settings on: the shortened run's when the remedy can
+        be judged early, the fix confirms on other seeds, and the bound leaves room to confirm
+        at full length on every seed after it; None (the user's epochs) otherwise."""
+        if self.short is None or not remedy.judged_early or len(self.seeds) < 2:
+            return None
+        return self.short if self._affords(self.short) else None
+
+    def _screen_reference(self) -> Scores:
+        """The unchanged setup on the screening seed, trained as long as a shortened screening
+        run (once per fix; it counts, like the setup's other runs, outside the bound)."""
+        if self._short_reference is None:
+            self._short_reference = self.score(self.setup, (), self.seeds[:1],
+                                               epochs=self.short)
+        return self._short_reference
+
     def _train_claimed(self, setup: Setup, key: str, seed: int,
-                       trained: Mapping[int, Any] | None = None) -> Scores | None:
+                       trained: Mapping[int, Any] | None = None,
+                       epochs: int | None = None) -> Scores | None:
         """Claim the run `key`, train and record it; None when another process holds it."""
         assert self.store is not None
         trial = self.store.claim(key)
         if trial is None:
             return None
         try:
-            run = train_and_score(setup, (seed,), self.user_loss, self.halves, trained)
+            run = train_and_score(setup, (seed,), self.user_loss, self.halves, trained,
+                                  epochs=epochs)
         except BaseException:
             self.store.abandon(trial)
             raise
@@ -480,18 +536,22 @@ class _Search:
         in the order `try_remedies` may ask for them, as many as the bound on candidate runs
         lets the fix ask for. (A symptom's remedy that the fix searches on top of a kept cause
         instead leaves its run here unused.) Returns how many this process trained."""
-        planned: list[tuple[tuple[Setting, ...], int]] = []
+        planned: list[tuple[tuple[Setting, ...], int, int | None]] = []
         for remedy, finding in self._candidates(problems, allowed):
             if remedy.edits_model and not self.editable:
                 continue
-            planned += [((Setting(remedy, finding, strength),), self.seeds[0])
-                        for strength in self._strengths(remedy, finding)]
-        if self.limit is not None:  # each screened setting keeps room for its confirmation
-            planned = planned[:self.limit - len(self.seeds) + 1]
-        planned = [((), seed) for seed in self.seeds] + planned
+            short = self._screen_epochs(remedy)
+            for strength in self._strengths(remedy, finding):
+                if not self._affords(short):  # each screened setting keeps room to confirm
+                    break
+                self.spent += self._share(short)
+                planned.append(((Setting(remedy, finding, strength),), self.seeds[0], short))
+        if any(short is not None for _, _, short in planned):
+            planned.insert(0, ((), self.seeds[0], self.short))
+        planned = [((), seed, None) for seed in self.seeds] + planned
         made = 0
-        for settings, seed in planned:
-            key = run_key(settings, seed)
+        for settings, seed, epochs in planned:
+            key = run_key(settings, seed, epochs)
             if self.store.get(key) is not None:
                 continue
             try:
@@ -501,17 +561,18 @@ class _Search:
                 continue
             self.say(f"training {key}")
             try:
-                made += self._train_claimed(changed, key, seed) is not None
+                made += self._train_claimed(changed, key, seed, epochs=epochs) is not None
             except Exception:
                 logger.debug("run %s failed", key, exc_info=True)
         return made
 
     def _scored(self, setting: Setting, scores: Scores, reference: Scores, stage: Stage,
-                status: CandidateStatus, reason: str, *, chosen: bool = False) -> Candidate:
+                status: CandidateStatus, reason: str, *, chosen: bool = False,
+                epochs: int | None = None) -> Candidate:
         return Candidate.scored(
             remedy=setting.remedy.id, finding=setting.finding.id, strength=setting.strength,
             label=setting.label, stage=stage, status=status, reason=reason, scores=scores,
-            reference=reference, rule=self.rule, chosen=chosen)
+            reference=reference, rule=self.rule, chosen=chosen, epochs=epochs)
 
     def _untrained(self, setting: Setting, status: CandidateStatus, reason: str,
                    stage: Stage = Stage.ALONE) -> Candidate:
@@ -519,9 +580,14 @@ class _Search:
                          strength=setting.strength, label=setting.label, stage=stage,
                          status=status, reason=reason, regression=self.rule.regression)
 
-    def _affords(self) -> bool:
-        """Whether one more candidate can be screened and confirmed within the bound."""
-        return self.limit is None or self.candidate_runs + len(self.seeds) <= self.limit
+    def _affords(self, short: int | None = None) -> bool:
+        """Whether one more candidate can be screened (for `short` epochs; None: the user's)
+        and confirmed within the bound: a full-length screening run is the confirmation's
+        first seed, a shortened one is not."""
+        if self.limit is None:
+            return True
+        confirm = len(self.seeds) - (1 if short is None else 0)
+        return self.spent + self._share(short) + confirm <= self.limit + 1e-9
 
     def _spent(self) -> str:
         """Why a candidate was not tried, in words."""
@@ -585,8 +651,9 @@ class _Search:
         combination; confirm the best on the other seeds and judge it against noise over
         your setup (or the combination).
 
-        Screening is the first round of successive halving: every setting costs one run, and
-        only the one chosen is trained over every seed. Screened settings are compared with
+        Screening is the first round of successive halving: every setting costs one run (on a
+        third of the epochs, for a remedy judged early searched alone), and only the one chosen
+        is trained over every seed at full length. Screened settings are compared with
         the unchanged setup's run-to-run spread. A stronger setting that scores worse than the
         best so far by more than that stops an ordered grid (the over-strength guard).
         Searched alone, a remedy that is not accepted becomes a near miss (tried on top later).
@@ -600,9 +667,15 @@ class _Search:
         strengths = self._strengths(remedy, finding)
         untried: list[Candidate] = []  # settings whose turn came once the bound was reached
         reference = self.baseline if on is None else on.scores
+        # alone, a remedy judged early is screened on a shortened run, against your setup's
+        # run of the same length
+        short = self._screen_epochs(remedy) if on is None else None
+        screened_against = reference if short is None else self._screen_reference()
+        confirmed = False  # whether the chosen setting's scores are its full-length runs
         stage = Stage.ALONE if on is None else Stage.COMBINED
         against = "your setup" if on is None else " + ".join(c.label for c in on.settings)
         where = "" if on is None else f" on top of {against}"
+        run_text = "screening seed" if short is None else "screening run"
 
         def together(setting: Setting) -> tuple[Setting, ...]:
             if on is None:
@@ -611,13 +684,15 @@ class _Search:
 
         def record(best: int | None, verdict: str,
                    status: CandidateStatus = CandidateStatus.REJECTED) -> int:
-            index = self._record_grid(runs, best, why_not, verdict, status, reference, stage)
+            index = self._record_grid(runs, best, why_not, verdict, status, stage,
+                                      reference if confirmed else screened_against,
+                                      screened_against, short, confirmed)
             self.trials += untried
             return index
 
         for n, strength in enumerate(strengths):
             setting = Setting(remedy, finding, strength)
-            if not self._affords():
+            if not self._affords(short):
                 untried = [self._untrained(Setting(remedy, finding, later),
                                            CandidateStatus.SKIPPED, self._spent(), stage)
                            for later in strengths[n:]]
@@ -625,7 +700,7 @@ class _Search:
             self.say(f"trying {setting.label} for {finding.id}{where}")
             try:
                 changed = self._together(together(setting))
-                scores = self.score(changed, together(setting), screen)
+                scores = self.score(changed, together(setting), screen, epochs=short)
             except NotEditable as exc:
                 record(best, "a later setting could not be applied")
                 self.trials.append(self._untrained(setting, CandidateStatus.ADVICE, str(exc),
@@ -640,11 +715,11 @@ class _Search:
             index = len(runs) - 1
             if best is None or scores.mean > runs[best][1].mean:
                 if best is not None:
-                    why_not[best] = f"{setting.label} scored higher on the screening seed"
+                    why_not[best] = f"{setting.label} scored higher on the {run_text}"
                 best = index
                 continue
             top_setting, top = runs[best][0], runs[best][1]
-            why_not[index] = f"weaker than {top_setting.label} on the screening seed"
+            why_not[index] = f"weaker than {top_setting.label} on the {run_text}"
             if remedy.ordered_grid and top.mean - scores.mean > self.rule.between_runs(top,
                                                                                       spread):
                 fell = self.rule.text(top.mean - scores.mean, top.mean, signed=False)
@@ -655,8 +730,8 @@ class _Search:
             record(None, "")
             return None
         setting, screened, _, changed = runs[best]
-        if rest and not gains_on_screen(screened, reference):
-            shown = self._screen_text(screened, reference)
+        if rest and not gains_on_screen(screened, screened_against, self.rule):
+            shown = self._screen_text(screened, screened_against, short)
             verdict = (f"{shown} against your setup" if on is None else
                        f"on top of {against}, {shown}") + ", so not confirmed on the other seeds"
             index = record(best, verdict)
@@ -664,15 +739,21 @@ class _Search:
                 self.near_misses.append(_Tried(setting, screened, index))
             return None
         if rest:
+            # a shortened screening run is not one of the confirmation's runs
+            confirm = self.seeds if short is not None else rest
             self.say(f"confirming {setting.label} for {finding.id}{where}")
             try:
-                runs[best] = (setting, joined(screened, self.score(changed, together(setting),
-                                                                   rest)), "", changed)
+                made = self.score(changed, together(setting), confirm)
+                runs[best] = (setting, made if short is not None else joined(screened, made),
+                              "", changed)
+                confirmed = True
             except Exception as exc:
                 logger.debug("confirming %s failed", setting.label, exc_info=True)
                 runs[best] = (setting, None, f"{type(exc).__name__}: {exc}", None)
                 record(None, "")
                 return None
+        else:
+            confirmed = True
         setting, scores, _, _ = runs[best]
         gain, needed = scores.mean - reference.mean, self.rule.threshold(reference, scores)
         if gain > needed:
@@ -698,8 +779,13 @@ class _Search:
 
     def _record_grid(self, runs: list[tuple[Setting, Scores | None, str, Setup | None]],
                      best: int | None, why_not: Mapping[int, str], verdict: str,
-                     status: CandidateStatus, reference: Scores, stage: Stage) -> int:
-        """Append one record per setting of a grid, in run order; return the chosen one's index."""
+                     status: CandidateStatus, stage: Stage, chosen_against: Scores,
+                     screened_against: Scores, short: int | None, confirmed: bool) -> int:
+        """Append one record per setting of a grid, in run order; return the chosen one's index.
+
+        Settings known only from their screening run are recorded against the unchanged
+        setup's run of the same length (`screened_against`, for `short` epochs), the chosen
+        one, once `confirmed` at full length, against `chosen_against`."""
         chosen_index = -1
         for i, (setting, scores, error, _) in enumerate(runs):
             if scores is None:
@@ -707,11 +793,13 @@ class _Search:
                 continue
             if i == best:
                 chosen_index = len(self.trials)
-                self.trials.append(self._scored(setting, scores, reference, stage,
-                                                status, verdict, chosen=True))
+                self.trials.append(self._scored(setting, scores, chosen_against, stage,
+                                                status, verdict, chosen=True,
+                                                epochs=None if confirmed else short))
             else:
-                self.trials.append(self._scored(setting, scores, reference, stage,
-                                                CandidateStatus.REJECTED, why_not.get(i, "")))
+                self.trials.append(self._scored(setting, scores, screened_against, stage,
+                                                CandidateStatus.REJECTED, why_not.get(i, ""),
+                                                epochs=short))
         return chosen_index
 
     def combine(self, kept: list[_Tried]) -> tuple[Setup, Scores, list[Setting]]:
@@ -779,7 +867,7 @@ class _Search:
         try:
             combined_setup = self._together(settings)
             scores = self.score(combined_setup, settings, screen)
-            if rest and not gains_on_screen(scores, current):
+            if rest and not gains_on_screen(scores, current, self.rule):
                 self._rejected_on_top(tried, scores, current, helped_alone,
                                       f"on top of {on_top}, {self._screen_text(scores, current)}"
                                       f", so not confirmed on the other seeds")
@@ -822,10 +910,17 @@ class _Search:
             combined = setting.apply(combined)
         return combined
 
-    def _screen_text(self, candidate: Scores, reference: Scores) -> str:
-        """What the screening seed showed against the reference's run on the same seed."""
+    def _screen_text(self, candidate: Scores, reference: Scores,
+                     short: int | None = None) -> str:
+        """What the screening run showed against the reference's run on the same seed (for
+        `short` epochs; None: the user's)."""
         gain = candidate.score[0] - reference.score[0]
+        where = f"the screening seed ({self.seeds[0]})" if short is None else \
+            f"the screening run (seed {self.seeds[0]}, {short} of {self.setup.epochs} epochs)"
         if not math.isfinite(gain) or gain == 0:
-            return f"no gain on the screening seed ({self.seeds[0]})"
-        return (f"made it worse on the screening seed ({self.seeds[0]}): "
-                f"{self.rule.text(gain, reference.score[0])}")
+            return f"no gain on {where}"
+        shown = self.rule.text(gain, reference.score[0])
+        if gain > 0:
+            least = self.rule.text(self.rule.floor(reference), reference.score[0], signed=False)
+            return f"gained only {shown} on {where}, not more than the {least} that counts"
+        return f"made it worse on {where}: {shown}"

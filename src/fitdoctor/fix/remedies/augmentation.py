@@ -28,6 +28,7 @@ def augmentation_layers(strength: float) -> list[Any]:
 class ImageAugmentation(Remedy):
     id = "image_augmentation"
     treats = ("overfitting",)
+    judged_early = False  # its effect shows late in a run
     description = ("Random flips, rotations, shifts, zooms and contrast changes in front of the "
                    "model, at the strongest setting that still raises validation accuracy.")
     grid = (0.05, 0.1, 0.2, 0.3)

@@ -34,6 +34,12 @@ class Remedy:
             since row indices in findings refer to the original data).
         ordered_grid: Whether `grid` runs weakest to strongest, so that a setting scoring clearly
             worse than a weaker one stops the search (set False for a grid of alternatives).
+        judged_early: Whether a screening run on a third of the epochs, against the unchanged
+            setup's run of the same length, can tell its settings apart (`fitdoctor.fix` then
+            screens on one and confirms the chosen setting at full length). False for changes
+            whose effect shows late in a run (regularizers, augmentation, larger batches,
+            relabelling) or that change its length or schedule; these are screened at full
+            length. A judged-early remedy never changes `epochs`.
     """
 
     id: ClassVar[str] = ""
@@ -44,6 +50,7 @@ class Remedy:
     stage: ClassVar[int] = 3
     changes_rows: ClassVar[bool] = False
     ordered_grid: ClassVar[bool] = True
+    judged_early: ClassVar[bool] = True
 
     def applies(self, setup: Setup, finding: Finding) -> bool:
         """Whether this remedy makes sense for this setup and finding (default: always)."""

@@ -16,6 +16,7 @@ from fitdoctor.setup import Setup
 class AddDropout(Remedy):
     id = "dropout"
     treats = ("overfitting", "too_many_parameters")
+    judged_early = False  # its effect shows late in a run
     description = "Insert Dropout after every hidden Dense layer."
     grid = (0.2, 0.35, 0.5)
     edits_model = True

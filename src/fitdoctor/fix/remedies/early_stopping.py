@@ -19,6 +19,7 @@ def _patience(setup: Setup) -> int:
 class EarlyStopping(Remedy):
     id = "early_stopping"
     treats = ("overfitting",)
+    judged_early = False  # it changes the run's length
     description = ("Add EarlyStopping(monitor='val_loss', restore_best_weights=True) to fit, so "
                    "the model kept is the one from the best epoch.")
 

@@ -14,6 +14,7 @@ from fitdoctor.setup import Setup
 class L1Penalty(Remedy):
     id = "l1_penalty"
     treats = ("overfitting", "too_many_parameters")
+    judged_early = False  # its effect shows late in a run
     description = "Add an L1 penalty on every Dense/Conv kernel (drives unneeded weights to zero)."
     grid = (1e-5, 1e-4, 1e-3)
     edits_model = True

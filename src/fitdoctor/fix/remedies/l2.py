@@ -14,6 +14,7 @@ from fitdoctor.setup import Setup
 class L2Penalty(Remedy):
     id = "l2_penalty"
     treats = ("overfitting", "too_many_parameters")
+    judged_early = False  # its effect shows late in a run
     description = "Add an L2 penalty on every Dense/Conv kernel."
     grid = (1e-4, 1e-3, 1e-2)
     edits_model = True

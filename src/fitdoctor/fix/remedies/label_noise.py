@@ -51,6 +51,7 @@ def _suspects(setup: Setup, finding: Finding) -> tuple[np.ndarray, np.ndarray, n
 class FixMislabeled(Remedy):
     id = "fix_mislabeled"
     treats = ("label_noise",)
+    judged_early = False  # its effect shows late in a run
     description = ("Drop the training rows flagged as mislabeled, or relabel those where an "
                    "out-of-fold classifier is at least 80 % sure of another class (both tried).")
     grid = ("drop", "relabel")

@@ -13,6 +13,7 @@ from fitdoctor.setup import Setup
 class LargerBatch(Remedy):
     id = "larger_batch"
     treats = ("batch_too_small",)
+    judged_early = False  # its effect shows late in a run
     description = "Raise FIT['batch_size'] (searched: 32, then 128, never above the row count)."
     grid = (32, 128)
 

@@ -15,6 +15,7 @@ from fitdoctor.setup import Setup
 class LessCapacity(Remedy):
     id = "less_capacity"
     treats = ("overfitting", "too_many_parameters")
+    judged_early = False  # its effect shows late in a run
     description = ("Divide the units of hidden Dense layers and filters of Conv layers "
                    "(searched: /2, /4).")
     grid = (0.5, 0.25)

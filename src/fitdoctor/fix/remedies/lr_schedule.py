@@ -27,6 +27,7 @@ def _schedule(setup: Setup, kind: str) -> Any:
 class LearningRateSchedule(Remedy):
     id = "lr_schedule"
     treats = ("lr_too_high",)
+    judged_early = False  # its schedule is set over the whole run
     description = ("Decay the learning rate during training: CosineDecay or ExponentialDecay "
                    "(to a tenth by the last epoch), or ReduceLROnPlateau on val_loss; all tried.")
     grid = ("cosine", "exponential", "plateau")

@@ -45,6 +45,7 @@ def thesaurus_for(setup: Setup) -> tuple[Mapping[str, Sequence[str]], str]:
 class TextAugmentation(Remedy):
     id = "text_augmentation"
     treats = ("overfitting", "insufficient_data")
+    judged_early = False  # its effect shows late in a run
     description = (f"Add {COPIES} augmented copies of every training sequence (EDA: WordNet "
                    "synonym replacement and insertion, random swap and deletion), touching the "
                    "searched fraction of each sequence's tokens.")
