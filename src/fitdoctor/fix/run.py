@@ -113,12 +113,13 @@ def fix(
     other, which no decision saw (under 40 rows nothing is held back, and the result says so).
     Each setting of a remedy is screened on the first seed; the best is confirmed over the
     same seeds as your unchanged setup when it beats your setup's run on that seed by more than
-    `min_gain` (likewise each try on top of a combination). A remedy that can be judged early (`Remedy.judged_early`:
-    not a regularizer, a schedule or another change whose effect shows late) is screened on a
-    third of your epochs against your setup's run of the same length, and the setting chosen
-    is trained at full length on every seed; the run bound counts such a run as that share. The budget bounds the candidate runs (`max_runs`):
-    remedies are tried in the diagnosis' rank order, and what comes after the bound is
-    recorded as skipped, never silently dropped. A remedy is kept only when its mean gain exceeds
+    `min_gain` (likewise each try on top of a combination). A remedy that can be judged early
+    (`Remedy.judged_early`: not a regularizer, a schedule or another change whose effect shows
+    late) is screened on a third of your epochs against your setup's run of the same length,
+    and the setting chosen is trained at full length on every seed; the run bound counts such
+    a run as that share. The budget bounds the candidate runs (`max_runs`): remedies are tried
+    in the diagnosis' rank order, and what comes after the bound is recorded as skipped, never
+    silently dropped. A remedy is kept only when its mean gain exceeds
     `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
     from the run-to-run spread of both setups over the seeds; kept remedies are then combined one
     at a time, each kept only if it still adds a gain beyond noise. A finding the diagnosis
