@@ -465,8 +465,6 @@ class _Search:
         #: Epochs of a shortened screening run (None: screening runs train as long as yours).
         self.short = screening_epochs(setup.epochs)
         self._short_reference: Scores | None = None
-        #: Whether any candidate was screened on a shortened run.
-        self.shortened = False
         if score_baseline:  # the diagnosis trained the unchanged setup on the first seed
             self.baseline = self.score(setup, (), seeds,
                                        trained={seeds[0]: first_run} if first_run else None)
@@ -480,7 +478,6 @@ class _Search:
         seeds = self.seeds if seeds is None else seeds
         if settings:
             self.spent += len(seeds) * self._share(epochs)
-            self.shortened |= epochs is not None
         if self.store is None:
             return train_and_score(setup, seeds, self.user_loss, self.halves, trained,
                                    epochs=epochs)
@@ -493,6 +490,11 @@ class _Search:
                 run = made if made is not None else self.store.wait_for(key)
             runs.append(run)
         return functools.reduce(joined, runs)
+
+    @property
+    def shortened(self) -> bool:
+        """Whether any remedy was screened on a shortened run (its reference was trained)."""
+        return self._short_reference is not None
 
     def _share(self, epochs: int | None) -> float:
         """What one run for `epochs` (None: the user's) costs, in full runs."""
@@ -685,8 +687,7 @@ class _Search:
 
         def record(best: int | None, verdict: str,
                    status: CandidateStatus = CandidateStatus.REJECTED) -> int:
-            index = self._record_grid(runs, best, why_not, verdict, status, stage,
-                                      reference if confirmed else screened_against,
+            index = self._record_grid(runs, best, why_not, verdict, status, stage, reference,
                                       screened_against, short, confirmed)
             self.trials += untried
             return index
@@ -780,13 +781,13 @@ class _Search:
 
     def _record_grid(self, runs: list[tuple[Setting, Scores | None, str, Setup | None]],
                      best: int | None, why_not: Mapping[int, str], verdict: str,
-                     status: CandidateStatus, stage: Stage, chosen_against: Scores,
+                     status: CandidateStatus, stage: Stage, reference: Scores,
                      screened_against: Scores, short: int | None, confirmed: bool) -> int:
         """Append one record per setting of a grid, in run order; return the chosen one's index.
 
         Settings known only from their screening run are recorded against the unchanged
         setup's run of the same length (`screened_against`, for `short` epochs), the chosen
-        one, once `confirmed` at full length, against `chosen_against`."""
+        one, once `confirmed` at full length, against `reference`."""
         chosen_index = -1
         for i, (setting, scores, error, _) in enumerate(runs):
             if scores is None:
@@ -794,9 +795,9 @@ class _Search:
                 continue
             if i == best:
                 chosen_index = len(self.trials)
-                self.trials.append(self._scored(setting, scores, chosen_against, stage,
-                                                status, verdict, chosen=True,
-                                                epochs=None if confirmed else short))
+                self.trials.append(self._scored(
+                    setting, scores, reference if confirmed else screened_against, stage,
+                    status, verdict, chosen=True, epochs=None if confirmed else short))
             else:
                 self.trials.append(self._scored(setting, scores, screened_against, stage,
                                                 CandidateStatus.REJECTED, why_not.get(i, ""),
