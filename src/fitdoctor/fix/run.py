@@ -192,9 +192,9 @@ def fix(
     say("training your setup as given")
     search = _Search(setup, seeds, rule, say, grids, halves, first_run=diagnosis["first"],
                      store=store, limit=limit)
-    baseline = search.baseline
     kept = search.try_remedies(report.problems, allowed)
     final_setup, final_scores, applied = search.combine(kept)
+    baseline = search.unchanged  # one seed when no candidate needed the others
     if final_scores.model is None:  # every run of it was read from the store: train it once
         say("training the fixed setup to save its model")
         final_scores = dataclasses.replace(final_scores, model=final_setup.train(seeds[0]).model)
@@ -215,8 +215,9 @@ def fix(
             "total": round(time.perf_counter() - start, 3),
             "diagnose": round(diagnose_seconds, 3),
             # a fit of fix's own: the probe run trained beside the diagnosis' other probes
+            # (the probe run's own when your setup never needed its second seed)
             "plain_fit": round(baseline.fit_seconds[1 if diagnosis["first"] is not None
-                                                    and len(seeds) > 1 else 0], 3),
+                                                    and len(baseline.score) > 1 else 0], 3),
         },
         regression=rule.regression,
         validation=_validation_summary(halves, baseline, final_scores, rule),
@@ -224,6 +225,7 @@ def fix(
               "candidate_runs": round(search.spent, 2),
               "screen_epochs": search.short if search.shortened else None,
               "epochs": setup.epochs,
+              "unchanged_seeds": len(baseline.score),
               "skipped": sum(t.skipped for t in search.trials)},
     )
     if out is not None:
@@ -417,6 +419,22 @@ def gains_on_screen(candidate: Scores, reference: Scores, rule: NoiseRule) -> bo
         math.isfinite(candidate.score[0]) and not math.isfinite(reference.score[0]))
 
 
+def outscreened(gain: float, lead: float, against: Scores, noise: float,
+                rule: NoiseRule) -> bool:
+    """Whether a remedy that gained `gain` on its screening run (over `against`, your setup's
+    run of the same length on the same seed) need not be confirmed alone, because a remedy
+    already kept gained `lead` on its own, more by more than two single runs of your setup
+    differ (`noise`: their spread over seeds).
+
+    This is successive halving across remedies: such a remedy would not be the best alone, so
+    its confirmation on every seed would decide nothing. Whether it adds to the kept ones is
+    tried on top of them (`combine`), the way a remedy that does not help alone is, at the cost
+    of one run on the screening seed.
+    """
+    return bool(math.isfinite(gain) and math.isfinite(lead)
+                and lead - gain > rule.between_runs(against, noise))
+
+
 @dataclasses.dataclass(frozen=True)
 class _Tried:
     """A remedy's chosen setting, its scores alone and the index of its record in the trials."""
@@ -465,9 +483,26 @@ class _Search:
         #: Epochs of a shortened screening run (None: screening runs train as long as yours).
         self.short = screening_epochs(setup.epochs)
         self._short_reference: Scores | None = None
+        #: The remedy kept alone whose screening run gained most so far, and that gain.
+        self._leader: tuple[str, float] | None = None
         if score_baseline:  # the diagnosis trained the unchanged setup on the first seed
-            self.baseline = self.score(setup, (), seeds,
-                                       trained={seeds[0]: first_run} if first_run else None)
+            self._first = self.score(setup, (), seeds[:1],
+                                     trained={seeds[0]: first_run} if first_run else None)
+            self._baseline = self._first if len(seeds) == 1 else None
+
+    @property
+    def baseline(self) -> Scores:
+        """The unchanged setup over every seed; the seeds after the first are trained the
+        first time a decision needs them (a candidate to confirm, a spread to compare with)."""
+        if self._baseline is None:
+            self._baseline = joined(self._first, self.score(self.setup, (), self.seeds[1:]))
+        return self._baseline
+
+    @property
+    def unchanged(self) -> Scores:
+        """The unchanged setup's runs made so far: every seed, or the first alone when no
+        candidate ever gained enough on the screening seed to need the others."""
+        return self._first if self._baseline is None else self._baseline
 
     def score(self, setup: Setup, settings: Sequence[Setting],
               seeds: tuple[int, ...] | None = None, *,
@@ -666,14 +701,18 @@ class _Search:
         best: int | None = None
         why_not: dict[int, str] = {}  # why a setting is not the one chosen
         screen, rest = self.seeds[:1], self.seeds[1:]
-        spread = self.baseline.noise
         strengths = self._strengths(remedy, finding)
         untried: list[Candidate] = []  # settings whose turn came once the bound was reached
-        reference = self.baseline if on is None else on.scores
         # alone, a remedy judged early is screened on a shortened run, against your setup's
-        # run of the same length
+        # run of the same length; otherwise against your setup's (or the combination's) run on
+        # the screening seed
         short = self._screen_epochs(remedy) if on is None else None
-        screened_against = reference if short is None else self._screen_reference()
+        screened_against = (self._screen_reference() if short is not None
+                            else self._first if on is None else on.scores)
+
+        def reference() -> Scores:
+            """What a confirmed setting is judged against, over every seed."""
+            return self.baseline if on is None else on.scores
         confirmed = False  # whether the chosen setting's scores are its full-length runs
         stage = Stage.ALONE if on is None else Stage.COMBINED
         against = "your setup" if on is None else " + ".join(c.label for c in on.settings)
@@ -687,7 +726,8 @@ class _Search:
 
         def record(best: int | None, verdict: str,
                    status: CandidateStatus = CandidateStatus.REJECTED) -> int:
-            index = self._record_grid(runs, best, why_not, verdict, status, stage, reference,
+            index = self._record_grid(runs, best, why_not, verdict, status, stage,
+                                      reference() if confirmed else screened_against,
                                       screened_against, short, confirmed)
             self.trials += untried
             return index
@@ -722,8 +762,10 @@ class _Search:
                 continue
             top_setting, top = runs[best][0], runs[best][1]
             why_not[index] = f"weaker than {top_setting.label} on the {run_text}"
-            if remedy.ordered_grid and top.mean - scores.mean > self.rule.between_runs(top,
-                                                                                      spread):
+            drop = top.mean - scores.mean
+            # the spread of your setup's runs is measured only for a drop it could explain
+            if remedy.ordered_grid and drop > self.rule.floor(top) and \
+                    drop > self.rule.between_runs(top, self.baseline.noise):
                 fell = self.rule.text(top.mean - scores.mean, top.mean, signed=False)
                 why_not[index] = (f"over-strong: validation score fell {fell} below "
                                   f"{top_setting.label}; stopped strengthening")
@@ -739,6 +781,14 @@ class _Search:
             index = record(best, verdict)
             if on is None:
                 self.near_misses.append(_Tried(setting, screened, index))
+            return None
+        screen_gain = screened.score[0] - screened_against.score[0]
+        beaten = self._outscreened(screen_gain, screened_against) if on is None and rest else ""
+        if beaten:
+            shown = self._screen_text(screened, screened_against, short)
+            index = record(best, f"{shown} against your setup, but {beaten}, so it is not "
+                                 f"confirmed alone; it is tried on top of what is kept")
+            self.near_misses.append(_Tried(setting, screened, index))
             return None
         if rest:
             # a shortened screening run is not one of the confirmation's runs
@@ -757,20 +807,23 @@ class _Search:
         else:
             confirmed = True
         setting, scores, _, _ = runs[best]
-        gain, needed = scores.mean - reference.mean, self.rule.threshold(reference, scores)
+        judged = reference()
+        gain, needed = scores.mean - judged.mean, self.rule.threshold(judged, scores)
         if gain > needed:
             status = CandidateStatus.ACCEPTED
+            if on is None and (self._leader is None or screen_gain > self._leader[1]):
+                self._leader = (setting.label, screen_gain)
             verdict = "beats run-to-run noise" if on is None else \
-                f"adds {self.rule.text(gain, reference.mean)}{where}"
+                f"adds {self.rule.text(gain, judged.mean)}{where}"
         elif gain > 0:
             status = CandidateStatus.REJECTED
-            verdict = (f"gain {self.rule.text(gain, reference.mean)}{where} does not beat the "
+            verdict = (f"gain {self.rule.text(gain, judged.mean)}{where} does not beat the "
                        f"noise threshold of "
-                       f"{self.rule.text(needed, reference.mean, signed=False)}")
+                       f"{self.rule.text(needed, judged.mean, signed=False)}")
         else:
             status = CandidateStatus.REJECTED
             verdict = f"no gain{where}" if gain == 0 else \
-                f"made it worse{where} ({self.rule.text(gain, reference.mean)})"
+                f"made it worse{where} ({self.rule.text(gain, judged.mean)})"
         index = record(best, verdict, status)
         tried = _Tried(setting, scores, index)
         if status is CandidateStatus.ACCEPTED:
@@ -778,6 +831,17 @@ class _Search:
         if on is None:
             self.near_misses.append(tried)
         return None
+
+    def _outscreened(self, gain: float, against: Scores) -> str:
+        """Why a setting that gained `gain` on its screening run over `against` is not
+        confirmed alone (`outscreened`), in words; "" when it may be the best alone."""
+        if self._leader is None:
+            return ""
+        label, lead = self._leader
+        if not outscreened(gain, lead, against, self.baseline.noise, self.rule):
+            return ""
+        less = self.rule.text(lead - gain, against.score[0], signed=False)
+        return f"{label}, kept, gained {less} more on its own screening run"
 
     def _record_grid(self, runs: list[tuple[Setting, Scores | None, str, Setup | None]],
                      best: int | None, why_not: Mapping[int, str], verdict: str,
@@ -816,7 +880,7 @@ class _Search:
         a cause already treated (`try_remedies`) have their grids searched on top.
         """
         if not kept:
-            return self.setup, self.baseline, []
+            return self.setup, self.unchanged, []
         base = kept[choose_base([k.scores for k in kept], self.rule)]
         state = _Combination((base.setting,), base.setting.apply(self.setup), base.scores)
         for tried in kept:

@@ -85,6 +85,11 @@ def render_markdown(result: FixResult, *, save_error: str = "") -> str:
         "seeds disagree.",
         "",
     ]
+    if result.runs.get("unchanged_seeds", len(result.seeds)) < len(result.seeds):
+        lines[-2] = (
+            f"Your setup as given was trained on seed {result.seeds[0]} only: no change tried "
+            f"gained more than {floor} over it on that seed, so none needed the other seeds "
+            "to be judged against run-to-run noise, and none was kept.")
     if result.validation_text():
         lines += [result.validation_text(), ""]
     if result.runs_text():
