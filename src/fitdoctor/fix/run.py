@@ -117,7 +117,12 @@ def fix(
     (`Remedy.judged_early`: not a regularizer, a schedule or another change whose effect shows
     late) is screened on a third of your epochs against your setup's run of the same length,
     and the setting chosen is trained at full length on every seed; the run bound counts such
-    a run as that share. The budget bounds the candidate runs (`max_runs`): remedies are tried
+    a run as that share. A remedy whose screening gain trails that of a remedy already kept by
+    more than two runs of your setup differ is not confirmed alone: it is only tried on top of
+    the kept ones. Your setup's seeds after the first are trained only when a decision needs
+    them; when none does, nothing is kept and `before` is that one run. Tries on top of the
+    kept remedies are screened the same way, against the combination's run of the same length.
+    The budget bounds the candidate runs (`max_runs`): remedies are tried
     in the diagnosis' rank order, and what comes after the bound is recorded as skipped, never
     silently dropped. A remedy is kept only when its mean gain exceeds
     `max(min_gain, noise_factor * standard error of the difference)`, the standard error coming
@@ -483,6 +488,8 @@ class _Search:
         #: Epochs of a shortened screening run (None: screening runs train as long as yours).
         self.short = screening_epochs(setup.epochs)
         self._short_reference: Scores | None = None
+        #: Shortened runs of combinations on the screening seed, by their settings' keys.
+        self._short_combined: dict[tuple[str, ...], Scores] = {}
         #: The remedy kept alone whose screening run gained most so far, and that gain.
         self._leader: tuple[str, float] | None = None
         if score_baseline:  # the diagnosis trained the unchanged setup on the first seed
@@ -529,23 +536,34 @@ class _Search:
     @property
     def shortened(self) -> bool:
         """Whether any remedy was screened on a shortened run (its reference was trained)."""
-        return self._short_reference is not None
+        return self._short_reference is not None or bool(self._short_combined)
 
     def _share(self, epochs: int | None) -> float:
         """What one run for `epochs` (None: the user's) costs, in full runs."""
         return 1.0 if epochs is None else epochs / self.setup.epochs
 
-    def _screen_epochs(self, remedy: Remedy) -> int | None:
-        """Epochs to screen `remedy`'s settings on: the shortened run's when the remedy can
-        be judged early, the fix confirms on other seeds, and the bound leaves room to confirm
-        at full length on every seed after it; None (the user's epochs) otherwise."""
+    def _screen_epochs(self, remedy: Remedy, on: _Combination | None = None) -> int | None:
+        """Epochs to screen `remedy`'s settings on, alone or `on` top of a combination: the
+        shortened run's when the remedy can be judged early, the fix confirms on other seeds,
+        and the bound leaves room to confirm at full length on every seed after it (and, on
+        top, for the combination's own shortened run when it has none yet); None (the user's
+        epochs) otherwise."""
         if self.short is None or not remedy.judged_early or len(self.seeds) < 2:
             return None
-        return self.short if self._affords(self.short) else None
+        reference = 0.0 if on is None or tuple(c.key for c in on.settings) in \
+            self._short_combined else self._share(self.short)
+        return self.short if self._affords(self.short, reference) else None
 
-    def _screen_reference(self) -> Scores:
-        """The unchanged setup on the screening seed, trained as long as a shortened screening
-        run (once per fix; it counts, like the setup's other runs, outside the bound)."""
+    def _screen_reference(self, on: _Combination | None = None) -> Scores:
+        """Your setup (or the combination `on`) on the screening seed, trained as long as a
+        shortened screening run, once each. Your setup's counts, like its other runs, outside
+        the bound; a combination's is a candidate run."""
+        if on is not None:
+            key = tuple(c.key for c in on.settings)
+            if key not in self._short_combined:
+                self._short_combined[key] = self.score(on.setup, on.settings, self.seeds[:1],
+                                                       epochs=self.short)
+            return self._short_combined[key]
         if self._short_reference is None:
             self._short_reference = self.score(self.setup, (), self.seeds[:1],
                                                epochs=self.short)
@@ -618,14 +636,14 @@ class _Search:
                          strength=setting.strength, label=setting.label, stage=stage,
                          status=status, reason=reason, regression=self.rule.regression)
 
-    def _affords(self, short: int | None = None) -> bool:
+    def _affords(self, short: int | None = None, extra: float = 0.0) -> bool:
         """Whether one more candidate can be screened (for `short` epochs; None: the user's)
-        and confirmed within the bound: a full-length screening run is the confirmation's
-        first seed, a shortened one is not."""
+        and confirmed within the bound, with `extra` runs besides: a full-length screening run
+        is the confirmation's first seed, a shortened one is not."""
         if self.limit is None:
             return True
         confirm = len(self.seeds) - (1 if short is None else 0)
-        return self.spent + self._share(short) + confirm <= self.limit + 1e-9
+        return self.spent + extra + self._share(short) + confirm <= self.limit + 1e-9
 
     def _spent(self) -> str:
         """Why a candidate was not tried, in words."""
@@ -706,8 +724,8 @@ class _Search:
         # alone, a remedy judged early is screened on a shortened run, against your setup's
         # run of the same length; otherwise against your setup's (or the combination's) run on
         # the screening seed
-        short = self._screen_epochs(remedy) if on is None else None
-        screened_against = (self._screen_reference() if short is not None
+        short = self._screen_epochs(remedy, on)
+        screened_against = (self._screen_reference(on) if short is not None
                             else self._first if on is None else on.scores)
 
         def reference() -> Scores:
@@ -919,7 +937,8 @@ class _Search:
             return state
         settings = tuple(sorted([*state.settings, setting], key=lambda c: c.remedy.stage))
         on_top = " + ".join(c.label for c in state.settings)
-        if not self._affords():
+        short = self._screen_epochs(setting.remedy, state)
+        if not self._affords(short):
             reason = f"on top of {on_top}, {self._spent()}"
             if helped_alone:
                 reason = f"helps alone, but {reason}, so it is not kept"
@@ -932,14 +951,19 @@ class _Search:
         self.say(f"trying {setting.label} on top of {on_top}")
         try:
             combined_setup = self._together(settings)
-            scores = self.score(combined_setup, settings, screen)
-            if rest and not gains_on_screen(scores, current, self.rule):
-                self._rejected_on_top(tried, scores, current, helped_alone,
-                                      f"on top of {on_top}, {self._screen_text(scores, current)}"
-                                      f", so not confirmed on the other seeds")
+            # judged early: screened on a shortened run, against the combination's of that
+            # length, and confirmed at full length on every seed
+            against = current if short is None else self._screen_reference(state)
+            scores = self.score(combined_setup, settings, screen, epochs=short)
+            if rest and not gains_on_screen(scores, against, self.rule):
+                shown = self._screen_text(scores, against, short)
+                self._rejected_on_top(tried, scores, against, helped_alone,
+                                      f"on top of {on_top}, {shown}, so not confirmed on the "
+                                      f"other seeds", epochs=short)
                 return state
             if rest:
-                scores = joined(scores, self.score(combined_setup, settings, rest))
+                scores = (joined(scores, self.score(combined_setup, settings, rest))
+                          if short is None else self.score(combined_setup, settings))
         except Exception as exc:
             logger.debug("combining %s failed", setting.label, exc_info=True)
             if helped_alone:
@@ -960,14 +984,15 @@ class _Search:
         return state
 
     def _rejected_on_top(self, tried: _Tried, scores: Scores, current: Scores,
-                         helped_alone: bool, reason: str) -> None:
-        """Record a try on top that did not earn its place (and, for a remedy that helped
-        alone, why it is not kept after all)."""
+                         helped_alone: bool, reason: str, epochs: int | None = None) -> None:
+        """Record a try on top that did not earn its place, `scores` (trained for `epochs`;
+        None: the user's) against `current` (and, for a remedy that helped alone, why it is
+        not kept after all)."""
         if helped_alone:
             reason = f"helps alone, but {reason}"
             self._decide(tried.record, CandidateStatus.REJECTED, reason)
         self.trials.append(self._scored(tried.setting, scores, current, Stage.COMBINED,
-                                        CandidateStatus.REJECTED, reason))
+                                        CandidateStatus.REJECTED, reason, epochs=epochs))
 
     def _together(self, settings: Sequence[Setting]) -> Setup:
         """The user's setup with `settings` applied in order."""
