@@ -21,6 +21,7 @@ from fitdoctor.fix import CandidateStatus, Stage
 from fitdoctor.fix.evaluate import accuracy, split_validation
 from fitdoctor.fix.remedies.base import Remedy
 
+CASES = Path(__file__).resolve().parents[1] / "bench" / "cases"
 
 def _mlp(lr: float = 1e-3, optimizer: str = "adam"):
     def build():
@@ -317,6 +318,23 @@ def test_combination_starts_from_the_best_remedy_when_it_beats_the_cause_by_more
     assert choose_base([cause, symptom], rule) == 1
     # within noise of the best: the root cause's remedy stays the base
     assert choose_base([close, symptom], rule) == 0
+
+
+def test_a_remedy_far_behind_a_kept_one_on_screening_is_only_tried_on_top():
+    """ReLU units whose biases start at -5 (the bench case): reinitializing revives them at
+    once, SELU more slowly. SELU's screening run gains, but far less than reinitializing's did,
+    so it is not confirmed alone (two full runs saved) and is tried on top instead."""
+    setup = fitdoctor.load_setup(CASES / "dead_relu_negative_bias.py", seed=0)
+    result = fitdoctor.fix(setup=setup, report=_report(Finding("dead_relu", "critical", "dead")),
+                           budget="quick", remedies=["reinitialize", "selu_activation"])
+    assert result.applied[0] == "reinitialize"
+    alone, on_top = [t for t in result.trials if t.remedy == "selu_activation"]
+    assert alone.stage is Stage.ALONE and alone.epochs == 5
+    assert alone.gain > result.threshold  # it did gain, alone
+    assert "reinitialize, kept, gained" in alone.reason or "not kept alone" in alone.reason
+    assert len(alone.per_seed["val_accuracy"]) == 1  # never confirmed alone
+    assert on_top.stage is Stage.COMBINED and on_top.trained
+    assert "on top of reinitialize" in on_top.reason
 
 
 def test_a_remedy_outscreened_by_a_kept_one_is_not_confirmed_alone():

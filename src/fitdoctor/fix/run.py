@@ -803,9 +803,10 @@ class _Search:
         screen_gain = screened.score[0] - screened_against.score[0]
         beaten = self._outscreened(screen_gain, screened_against) if on is None and rest else ""
         if beaten:
-            shown = self._screen_text(screened, screened_against, short)
-            index = record(best, f"{shown} against your setup, but {beaten}, so it is not "
-                                 f"confirmed alone; it is tried on top of what is kept")
+            shown = self.rule.text(screen_gain, screened_against.score[0])
+            index = record(best, f"gained {shown} on {self._screen_where(short)} against your "
+                                 f"setup, but {beaten}, so it is not confirmed alone; it is "
+                                 f"tried on top of what is kept")
             self.near_misses.append(_Tried(setting, screened, index))
             return None
         if rest:
@@ -972,7 +973,7 @@ class _Search:
         gain, needed = scores.mean - current.mean, self.rule.threshold(current, scores)
         adds = f"adds {self.rule.text(gain, current.mean)} on top of {on_top}"
         if gain > needed:
-            reason = adds if helped_alone else f"no gain alone, but {adds}"
+            reason = adds if helped_alone else f"not kept alone, but {adds}"
             if not helped_alone:
                 self._decide(tried.record, CandidateStatus.ACCEPTED, reason)
             self.trials.append(self._scored(setting, scores, current, Stage.COMBINED,
@@ -1001,13 +1002,18 @@ class _Search:
             combined = setting.apply(combined)
         return combined
 
+    def _screen_where(self, short: int | None) -> str:
+        """The screening run, in words (for `short` epochs; None: the user's)."""
+        if short is None:
+            return f"the screening seed ({self.seeds[0]})"
+        return f"the screening run (seed {self.seeds[0]}, {short} of {self.setup.epochs} epochs)"
+
     def _screen_text(self, candidate: Scores, reference: Scores,
                      short: int | None = None) -> str:
         """What the screening run showed against the reference's run on the same seed (for
         `short` epochs; None: the user's)."""
         gain = candidate.score[0] - reference.score[0]
-        where = f"the screening seed ({self.seeds[0]})" if short is None else \
-            f"the screening run (seed {self.seeds[0]}, {short} of {self.setup.epochs} epochs)"
+        where = self._screen_where(short)
         if not math.isfinite(gain) or gain == 0:
             return f"no gain on {where}"
         shown = self.rule.text(gain, reference.score[0])
