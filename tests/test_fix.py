@@ -71,7 +71,10 @@ def test_fix_standardizes_unscaled_inputs_and_writes_outputs(small_digits, tmp_p
     held = split_validation(setup, seed=0).held_back  # before/after are the held-back rows'
     assert accuracy(pred[held], val[1][held], setup.task) == pytest.approx(
         result.after["per_seed"]["val_accuracy"][0])
-    assert "keras.layers.Normalization" in (tmp_path / "fix.md").read_text()
+    text = (tmp_path / "fix.md").read_text()
+    assert "keras.layers.Normalization" in text
+    # a change was confirmed, so your setup was trained on both seeds too
+    assert data["runs"]["unchanged_seeds"] == 2 and "only:" not in text
 
 
 def test_remedy_that_hurts_is_rejected(small_digits, tmp_path):
@@ -375,6 +378,9 @@ def test_healthy_setup_comes_out_unchanged(healthy_setup, tmp_path):
     assert result.after == result.before and result.before["val_accuracy"] > 0.9
     assert len(result.seeds) == 2 and result.threshold >= 0.01
     assert keras.saving.load_model(tmp_path / "model.keras") is not None
+    # nothing to confirm: the second seed of your setup was never needed, and fix.md says so
+    assert result.runs["unchanged_seeds"] == 1
+    assert "trained on seed 0 only" in (tmp_path / "fix.md").read_text()
 
 
 def test_subclassed_model_gets_the_change_as_advice(small_digits, tmp_path):
