@@ -18,6 +18,7 @@ Usage:
     python bench/fix_repair.py                      # every case, budget "standard"
     python bench/fix_repair.py --only lr_too --budget quick
     python bench/fix_repair.py --no-healthy
+    python bench/fix_repair.py --max-runs 6         # another bound on candidate runs
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def with_r2(scores: dict[str, Any], setup: Any, rows: Any = None) -> dict[str, A
     return {**scores, "val_r2": 1.0 - scores["val_loss"] / variance}
 
 
-def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
+def run_case(path: Path, budget: str, seed: int, max_runs: int | None = None) -> dict[str, Any]:
     import fitdoctor
     from fitdoctor.fix.evaluate import Halves, original_loss, split_validation, train_and_score
 
@@ -90,7 +91,7 @@ def run_case(path: Path, budget: str, seed: int) -> dict[str, Any]:
     setup = fitdoctor.load_setup(path, seed=seed)
     fit_seconds, _ = plain_fit(setup, seed)  # the fault benchmark's protocol, side by side
     start = time.perf_counter()
-    result = fitdoctor.fix(setup=setup, budget=budget, seed=seed,
+    result = fitdoctor.fix(setup=setup, budget=budget, seed=seed, max_runs=max_runs,
                            out=OUT_DIR / "fixes" / path.stem)
     seconds = time.perf_counter() - start
     # fix reports before/after on the validation rows no decision saw; the twin is scored there
@@ -153,10 +154,11 @@ def _gains(row: dict[str, Any]) -> str:
     return f"{text('claimed_gain')} | {held}"
 
 
-def markdown(rows: list[dict[str, Any]], budget: str) -> str:
+def markdown(rows: list[dict[str, Any]], budget: str, max_runs: int | None = None) -> str:
+    bound = "" if max_runs is None else f", at most {max_runs} candidate runs"
     faulty = [r for r in rows if "twin" in r]
     healthy = [r for r in rows if "not_worse" in r]
-    lines = [f"Budget `{budget}`. Score: val accuracy (val R² for regression).", "",
+    lines = [f"Budget `{budget}`{bound}. Score: val accuracy (val R² for regression).", "",
              "| case | diagnosis | before | after | twin | within 3 pp | applied "
              "| gain claimed | gain held back | fix time / fit |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -199,9 +201,9 @@ def markdown(rows: list[dict[str, Any]], budget: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(rows: list[dict], budget: str) -> str:
+def _write(rows: list[dict], budget: str, max_runs: int | None = None) -> str:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    text = markdown(rows, budget)
+    text = markdown(rows, budget, max_runs)
     (OUT_DIR / "fix_repair.md").write_text(text, encoding="utf-8")
     (OUT_DIR / "fix_repair.json").write_text(json.dumps(rows, indent=2, default=str) + "\n",
                                              encoding="utf-8")
@@ -215,11 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[],
                         help="run only cases whose name contains this (repeatable)")
     parser.add_argument("--no-healthy", action="store_true", help="skip the healthy cases")
+    parser.add_argument("--max-runs", type=int, default=None,
+                        help="bound on fix's candidate runs instead of the budget's")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     warm_up()
     rows, failures = [], []
-    text = _write(rows, args.budget)
+    text = _write(rows, args.budget, args.max_runs)
     for path in sorted(CASES_DIR.glob("*.py")):
         info = declared(path)
         if "EXPECTED" not in info or (args.only and not any(o in path.stem for o in args.only)):
@@ -230,11 +234,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"· {path.stem}", file=sys.stderr, flush=True)
         try:
-            rows.append(run_case(path, args.budget, args.seed))
+            rows.append(run_case(path, args.budget, args.seed, args.max_runs))
         except Exception:
             failures.append(path.stem)
             traceback.print_exc()
-        text = _write(rows, args.budget)  # after every case: an interrupted run keeps its rows
+        # after every case: an interrupted run keeps its rows
+        text = _write(rows, args.budget, args.max_runs)
     print(text)
     if failures:
         print(f"failed: {', '.join(failures)}", file=sys.stderr)
