@@ -457,6 +457,11 @@ class _Combination:
     setup: Setup
     scores: Scores
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What the combination changes, setting by setting (`Setting.key`)."""
+        return tuple(c.key for c in self.settings)
+
 
 class _Search:
     """One fix: scores every candidate and keeps the records of each decision, in run order."""
@@ -550,8 +555,8 @@ class _Search:
         epochs) otherwise."""
         if self.short is None or not remedy.judged_early or len(self.seeds) < 2:
             return None
-        reference = 0.0 if on is None or tuple(c.key for c in on.settings) in \
-            self._short_combined else self._share(self.short)
+        reference = 0.0 if on is None or on.key in self._short_combined \
+            else self._share(self.short)
         return self.short if self._affords(self.short, reference) else None
 
     def _screen_reference(self, on: _Combination | None = None) -> Scores:
@@ -559,11 +564,10 @@ class _Search:
         shortened screening run, once each. Your setup's counts, like its other runs, outside
         the bound; a combination's is a candidate run."""
         if on is not None:
-            key = tuple(c.key for c in on.settings)
-            if key not in self._short_combined:
-                self._short_combined[key] = self.score(on.setup, on.settings, self.seeds[:1],
-                                                       epochs=self.short)
-            return self._short_combined[key]
+            if on.key not in self._short_combined:
+                self._short_combined[on.key] = self.score(on.setup, on.settings,
+                                                          self.seeds[:1], epochs=self.short)
+            return self._short_combined[on.key]
         if self._short_reference is None:
             self._short_reference = self.score(self.setup, (), self.seeds[:1],
                                                epochs=self.short)
@@ -810,12 +814,9 @@ class _Search:
             self.near_misses.append(_Tried(setting, screened, index))
             return None
         if rest:
-            # a shortened screening run is not one of the confirmation's runs
-            confirm = self.seeds if short is not None else rest
             self.say(f"confirming {setting.label} for {finding.id}{where}")
             try:
-                made = self.score(changed, together(setting), confirm)
-                runs[best] = (setting, made if short is not None else joined(screened, made),
+                runs[best] = (setting, self._confirm(changed, together(setting), screened, short),
                               "", changed)
                 confirmed = True
             except Exception as exc:
@@ -850,6 +851,15 @@ class _Search:
         if on is None:
             self.near_misses.append(tried)
         return None
+
+    def _confirm(self, setup: Setup, settings: Sequence[Setting], screened: Scores,
+                 short: int | None) -> Scores:
+        """`setup` (the user's with `settings` applied) at full length over every seed, after
+        its screening run `screened` (for `short` epochs; None: the user's): a full-length
+        screening run is the first seed's run, a shortened one is not one of them."""
+        if short is None:
+            return joined(screened, self.score(setup, settings, self.seeds[1:]))
+        return self.score(setup, settings)
 
     def _outscreened(self, gain: float, against: Scores) -> str:
         """Why a setting that gained `gain` on its screening run over `against` is not
@@ -963,8 +973,7 @@ class _Search:
                                       f"other seeds", epochs=short)
                 return state
             if rest:
-                scores = (joined(scores, self.score(combined_setup, settings, rest))
-                          if short is None else self.score(combined_setup, settings))
+                scores = self._confirm(combined_setup, settings, scores, short)
         except Exception as exc:
             logger.debug("combining %s failed", setting.label, exc_info=True)
             if helped_alone:

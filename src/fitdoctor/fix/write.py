@@ -62,6 +62,17 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _seeds_text(result: FixResult, floor: str) -> str:
+    """Which seeds the numbers are means over, and what a change had to beat."""
+    if result.runs.get("unchanged_seeds", len(result.seeds)) < len(result.seeds):
+        return (f"Your setup as given was trained on seed {result.seeds[0]} only: no change "
+                f"tried gained more than {floor} over it on that seed, so none needed the other "
+                "seeds to be judged against run-to-run noise, and none was kept.")
+    return (f"Means over seeds {list(result.seeds)}. A change was kept only when its gain beat "
+            f"run-to-run noise: more than {floor} over your setup as given, and more where the "
+            "seeds disagree.")
+
+
 def render_markdown(result: FixResult, *, save_error: str = "") -> str:
     """`fix.md`: before/after, each kept change as code, then every remedy tried and its verdict.
 
@@ -80,16 +91,9 @@ def render_markdown(result: FixResult, *, save_error: str = "") -> str:
         f"| before | {_fmt(before['val_accuracy'], True)} | {_fmt(before['val_loss'])} |",
         f"| after | {_fmt(after['val_accuracy'], True)} | {_fmt(after['val_loss'])} |",
         "",
-        f"Means over seeds {list(result.seeds)}. A change was kept only when its gain beat "
-        f"run-to-run noise: more than {floor} over your setup as given, and more where the "
-        "seeds disagree.",
+        _seeds_text(result, floor),
         "",
     ]
-    if result.runs.get("unchanged_seeds", len(result.seeds)) < len(result.seeds):
-        lines[-2] = (
-            f"Your setup as given was trained on seed {result.seeds[0]} only: no change tried "
-            f"gained more than {floor} over it on that seed, so none needed the other seeds "
-            "to be judged against run-to-run noise, and none was kept.")
     if result.validation_text():
         lines += [result.validation_text(), ""]
     if result.runs_text():
