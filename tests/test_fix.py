@@ -340,6 +340,47 @@ def test_a_remedy_far_behind_a_kept_one_on_screening_is_only_tried_on_top():
     assert "on top of reinitialize" in on_top.reason
 
 
+def test_a_gain_seen_only_early_stops_its_confirmation_after_one_full_length_seed(monkeypatch):
+    """Three well-separated blobs: SGD at a small rate is still at 81 % after 10 of 30 epochs
+    on seed 0, where Adam is already at 100 %, so Adam passes its shortened screening run;
+    by epoch 30 both are at 100 % on that seed. The confirmation stops there: Adam is not
+    trained on seed 1, nor your setup on it. (Its twin, a gain that holds at full length, is
+    confirmed on both seeds: `test_a_remedy_judged_early_is_screened_short_and_...`.)"""
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(n_samples=600, centers=3, n_features=4, cluster_std=1.0, random_state=0)
+    x = ((x - x.mean(0)) / x.std(0)).astype("float32")
+
+    def build():
+        model = keras.Sequential([keras.Input(shape=(4,)),
+                                  keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.SGD(0.003),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    setup = fitdoctor.Setup.from_arrays(build, (x[:400], y[:400]), (x[400:], y[400:]),
+                                        {"epochs": 30, "batch_size": 32})
+    events: list = []
+    train = fitdoctor.Setup.train
+
+    def recorded(self, seed, **kwargs):
+        events.append((seed, kwargs.get("epochs")))
+        return train(self, seed, **kwargs)
+
+    monkeypatch.setattr(fitdoctor.Setup, "train", recorded)
+    result = fitdoctor.fix(setup=setup, report=_report(Finding("lr_too_low", "warning", "slow")),
+                           budget="quick", remedies=["switch_to_adam"], progress=events.append)
+    assert events[events.index("trying switch_to_adam for lr_too_low") + 1:] == [
+        (0, 10), "confirming switch_to_adam for lr_too_low", (0, None)]
+    (adam,) = result.trials
+    assert adam.status is CandidateStatus.REJECTED and adam.epochs is None
+    assert adam.reason == ("no gain at full length on seed 0, so not confirmed on the other "
+                           "seeds")
+    assert len(adam.per_seed["val_accuracy"]) == 1
+    assert result.applied == () and result.runs["unchanged_seeds"] == 1
+
+
 def test_a_remedy_outscreened_by_a_kept_one_is_not_confirmed_alone():
     """Successive halving across remedies: one whose screening gain trails a kept remedy's by
     more than two runs of your setup differ is only tried on top; one within that is confirmed."""

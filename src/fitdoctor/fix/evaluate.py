@@ -146,6 +146,16 @@ def joined(first: Scores, rest: Scores) -> Scores:
                   first.model, part)
 
 
+def first_seed(scores: Scores) -> Scores:
+    """`scores` on its first seed only (what a run on that seed alone is compared with)."""
+    part = scores.held_back
+    if part is not None:
+        part = PartScores(part.rows, part.score[:1], part.val_accuracy[:1], part.val_loss[:1],
+                          None if part.per_row is None else part.per_row[:1])
+    return Scores(scores.score[:1], scores.val_accuracy[:1], scores.val_loss[:1],
+                  scores.fit_seconds[:1], scores.model, part)
+
+
 def held_back_gain(before: Scores, after: Scores) -> tuple[float, float]:
     """Gain of `after` over `before` on the held-back rows, and its paired standard error
     (NaN when it cannot be measured). Both were scored on the same rows and seeds."""

@@ -20,6 +20,7 @@ from fitdoctor.fix.evaluate import (
     FEW_HELD_BACK_ROWS,
     Halves,
     Scores,
+    first_seed,
     held_back_gain,
     joined,
     original_loss,
@@ -732,8 +733,13 @@ class _Search:
         screened_against = (self._screen_reference(on) if short is not None
                             else self._first if on is None else on.scores)
 
+        judged_against: list[Scores] = []  # set when a confirmation stopped after one seed
+
         def reference() -> Scores:
-            """What a confirmed setting is judged against, over every seed."""
+            """What a confirmed setting is judged against, over every seed (or the first, for
+            a confirmation that stopped after it)."""
+            if judged_against:
+                return judged_against[0]
             return self.baseline if on is None else on.scores
         confirmed = False  # whether the chosen setting's scores are its full-length runs
         stage = Stage.ALONE if on is None else Stage.COMBINED
@@ -815,17 +821,24 @@ class _Search:
             return None
         if rest:
             self.say(f"confirming {setting.label} for {finding.id}{where}")
+            full_length = self._first if on is None else first_seed(on.scores)
             try:
-                runs[best] = (setting, self._confirm(changed, together(setting), screened, short),
-                              "", changed)
-                confirmed = True
+                runs[best] = (setting, self._confirm(changed, together(setting), screened, short,
+                                                     full_length), "", changed)
             except Exception as exc:
                 logger.debug("confirming %s failed", setting.label, exc_info=True)
                 runs[best] = (setting, None, f"{type(exc).__name__}: {exc}", None)
                 record(None, "")
                 return None
-        else:
-            confirmed = True
+            if self.stopped_after_first_seed(runs[best][1]):
+                judged_against.append(full_length)
+                confirmed = True
+                text = self._first_seed_text(runs[best][1], full_length)
+                index = record(best, text if on is None else f"on top of {against}, {text}")
+                if on is None:
+                    self.near_misses.append(_Tried(setting, runs[best][1], index))
+                return None
+        confirmed = True
         setting, scores, _, _ = runs[best]
         judged = reference()
         gain, needed = scores.mean - judged.mean, self.rule.threshold(judged, scores)
@@ -853,13 +866,40 @@ class _Search:
         return None
 
     def _confirm(self, setup: Setup, settings: Sequence[Setting], screened: Scores,
-                 short: int | None) -> Scores:
+                 short: int | None, against: Scores) -> Scores:
         """`setup` (the user's with `settings` applied) at full length over every seed, after
         its screening run `screened` (for `short` epochs; None: the user's): a full-length
-        screening run is the first seed's run, a shortened one is not one of them."""
+        screening run is the first seed's run, a shortened one is not one of them.
+
+        After a shortened screening run, the first seed is trained at full length alone first,
+        and the other seeds only when it, too, beats `against` (your setup's or the
+        combination's full-length runs) on that seed by more than the smallest gain that
+        counts (`gains_on_screen`): the second round of successive halving. Otherwise the
+        first seed's scores are returned alone (`stopped_after_first_seed` tells).
+        """
         if short is None:
             return joined(screened, self.score(setup, settings, self.seeds[1:]))
-        return self.score(setup, settings)
+        first = self.score(setup, settings, self.seeds[:1])
+        if not gains_on_screen(first, against, self.rule):
+            return first
+        return joined(first, self.score(setup, settings, self.seeds[1:]))
+
+    def stopped_after_first_seed(self, scores: Scores) -> bool:
+        """Whether a confirmation (`_confirm`) stopped after its first full-length seed."""
+        return len(self.seeds) > 1 and len(scores.score) == 1
+
+    def _first_seed_text(self, scores: Scores, against: Scores) -> str:
+        """What a confirmation that stopped after its first seed showed, in words."""
+        gain = scores.score[0] - against.score[0]
+        seed = self.seeds[0]
+        if not math.isfinite(gain) or gain <= 0:
+            shown = "no gain" if not math.isfinite(gain) or gain == 0 else \
+                f"made it worse ({self.rule.text(gain, against.score[0])})"
+            return f"{shown} at full length on seed {seed}, so not confirmed on the other seeds"
+        least = self.rule.text(self.rule.floor(against), against.score[0], signed=False)
+        return (f"gained only {self.rule.text(gain, against.score[0])} at full length on seed "
+                f"{seed}, not more than the {least} that counts, so not confirmed on the "
+                f"other seeds")
 
     def _outscreened(self, gain: float, against: Scores) -> str:
         """Why a setting that gained `gain` on its screening run over `against` is not
@@ -973,7 +1013,14 @@ class _Search:
                                       f"other seeds", epochs=short)
                 return state
             if rest:
-                scores = self._confirm(combined_setup, settings, scores, short)
+                scores = self._confirm(combined_setup, settings, scores, short,
+                                       first_seed(current))
+                if self.stopped_after_first_seed(scores):
+                    self._rejected_on_top(
+                        tried, scores, first_seed(current), helped_alone,
+                        f"on top of {on_top}, "
+                        f"{self._first_seed_text(scores, first_seed(current))}")
+                    return state
         except Exception as exc:
             logger.debug("combining %s failed", setting.label, exc_info=True)
             if helped_alone:
