@@ -6,18 +6,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from fitdoctor import __version__
 from fitdoctor.budget import Budget, get_budget
 from fitdoctor.checks import Check, default_checks
 from fitdoctor.data import ChangingData
 from fitdoctor.evidence import Evidence, EvidenceSkipped, EvidenceUnavailable
-from fitdoctor.evidence.cost import BESIDE_TRAINING
+from fitdoctor.evidence.beside import ForkedProbes, can_fork
+from fitdoctor.evidence.cost import BESIDE_TRAINING, cpu_threads, plain_fit_seconds
 from fitdoctor.findings import Finding, Fix, Report, Role, Severity
 from fitdoctor.setup import Setup, Untrainable
 
 logger = logging.getLogger(__name__)
+
+
+class Joinable(Protocol):
+    """What runs beside the training (a thread, or `ForkedProbes`): wait for it with `join`."""
+
+    def join(self) -> None: ...
 
 
 def diagnose(
@@ -95,16 +102,18 @@ def diagnosed(setup: Setup, budget: str | Budget, *, seed: int = 0,
     return report, evidence
 
 
-def start_beside_training(evidence: Evidence, checks: list[Check]) -> threading.Thread | None:
-    """Start the CPU-only probes that `checks` need in a background thread, then train.
+def start_beside_training(evidence: Evidence, checks: list[Check]) -> Joinable | None:
+    """Start the CPU-only probes that `checks` need beside the training, then train.
 
     The probes of `BESIDE_TRAINING` (baselines, the data audit) only read the data, so they
-    run on the cores the training probes leave idle instead of after them; the first check
-    that asks for one waits for it (`Evidence.get` runs each probe once). Everything that
-    builds a Keras model (the model's reading, the token-id test) is done here first, so the
-    background thread never touches Keras and the probe runs stay seeded as they were. Then
-    the probe run starts in this thread. Returns the thread to join, or None when nothing
-    trains or nothing runs beside it.
+    run on the cores the training probes leave idle instead of after them: in a forked
+    process on Linux (`fitdoctor.evidence.beside`: a thread would share the interpreter's
+    lock with the training loop), in a background thread elsewhere. The first check that asks
+    for one waits for it (`Evidence.get` runs each probe once). Everything that builds a Keras
+    model (the model's reading, the token-id test) is done here first, so the probes beside
+    never touch Keras and the probe runs stay seeded as they were. Then the probe run starts
+    in this thread. Returns what to join, or None when nothing trains or nothing runs beside
+    it.
     """
     needed = {name for check in checks if check.applies(evidence) for name in check.requires}
     names = [name for name in BESIDE_TRAINING if name in needed]
@@ -115,6 +124,12 @@ def start_beside_training(evidence: Evidence, checks: list[Check]) -> threading.
         _ = evidence.setup.token_inputs  # cached on the setup
     except Exception:  # a build_model that raises: the checks report it
         return None
+    cpu_threads()  # asked here: a forked child never asks TensorFlow about devices
+    if can_fork():
+        forked = ForkedProbes(evidence, names)
+        _measure(evidence, ["probe_run"])
+        forked.fit_timed(plain_fit_seconds(evidence))
+        return forked
     thread = threading.Thread(target=_measure, args=(evidence, names), daemon=True,
                               name="fitdoctor-beside-training")
     thread.start()

@@ -69,6 +69,8 @@ class Evidence:
         self.started = time.perf_counter()
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
+        #: Seconds of a plain fit timed in another process (None: not timed there).
+        self._fit_elsewhere: Callable[[], float | None] = lambda: None
 
     def get(self, name: str) -> Any:
         """The result of probe `name`, running it first if needed.
@@ -118,6 +120,46 @@ class Evidence:
             self.timings[name] = time.perf_counter() - start
         self._results[name] = result
         return result
+
+    def hold(self, name: str) -> Callable[[], None]:
+        """Take probe `name`'s turn in this thread, so that a `get` from another thread waits
+        until the returned release is called (a probe measured in another process,
+        `fitdoctor.evidence.beside`); then it reads what was `adopt`ed, or measures it."""
+        with self._locks_guard:
+            lock = self._locks.setdefault(name, threading.RLock())
+        lock.acquire()
+        return lock.release
+
+    def adopt(self, name: str, kind: str, value: Any, seconds: float) -> None:
+        """Keep an outcome of probe `name` measured in another process (`outcomes`): its
+        result (`kind` "ok"), or its error ("error"); anything else is left to measure here."""
+        if name in self._results or name in self._errors:
+            return
+        if kind == "ok":
+            self._results[name] = value
+        elif kind == "error" and isinstance(value, BaseException):
+            self._errors[name] = value
+        else:
+            return
+        self.timings[name] = seconds
+
+    def outcomes(self) -> list[tuple[str, str, Any, float]]:
+        """Every probe measured so far, as `(name, "ok" or "error", result or error, seconds)`."""
+        done = [(n, "ok", r, self.timings.get(n, 0.0)) for n, r in self._results.items()]
+        return done + [(n, "error", e, self.timings.get(n, 0.0))
+                       for n, e in self._errors.items()]
+
+    def forked(self, fit_elsewhere: Callable[[], float | None]) -> None:
+        """Make this copy of the evidence usable in a forked process: fresh locks, no
+        progress messages, and a plain fit's seconds read from the parent."""
+        self._locks = {}
+        self._locks_guard = threading.Lock()
+        self._progress = None
+        self._fit_elsewhere = fit_elsewhere
+
+    def fit_elsewhere(self) -> float | None:
+        """Seconds of a plain fit timed in the process this one was forked from, if any."""
+        return self._fit_elsewhere()
 
     def has(self, name: str) -> bool:
         """Whether probe `name` has already run successfully (never triggers it)."""

@@ -10,8 +10,9 @@ the probe runs, the *spare* fits, is shared among the other probes by `SHARES`:
   (range-test steps, learning-curve points), so their results depend on the seed only, never
   on how busy the machine is.
 - Probes that only use the CPU (`BESIDE_TRAINING`: baselines, feature relevance with its
-  ablations of the fast baseline, the data audit) start when the diagnosis starts, in a
-  background thread, on the cores training leaves idle. They work on bounded samples and may
+  ablations of the fast baseline, the data audit) start when the diagnosis starts, on the
+  cores training leaves idle (`fitdoctor.evidence.beside`: a forked process on Linux, a
+  thread elsewhere). They work on bounded samples and may
   run until the diagnosis as a whole has spent its budget, or for their own share after that;
   where a plain fit takes less than `MIN_SECONDS`, always for at least `MIN_SECONDS`. A probe
   that stops early says what it skipped in its measurements.
@@ -26,6 +27,7 @@ Example (`tests/test_cost.py` runs it):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 
@@ -81,7 +83,7 @@ def plain_fit_seconds(evidence: Evidence) -> float | None:
     attached, so it is a few percent above a plain fit.
     """
     if not evidence.has("probe_run"):
-        return None
+        return evidence.fit_elsewhere()  # None but in a forked process, once it was timed
     seconds = evidence.get("probe_run").fit_seconds
     return float(seconds[0]) if seconds else None
 
@@ -164,12 +166,14 @@ class Clock:
                 f"({own.describe()}{floor})")
 
 
+@functools.cache
 def cpu_threads() -> int:
     """Threads a CPU-only probe may use: the cores the training probes leave idle.
 
     One when the model trains on the CPU too (more oversubscribes the cores beside
     TensorFlow's thread pools, and OpenMP's spinning threads can then run 20 times slower);
-    all cores but two when a GPU trains the model.
+    all cores but two when a GPU trains the model. Asked once per process (before the
+    CPU-only probes are forked, so a child never asks TensorFlow about devices).
     """
     try:
         import tensorflow as tf
