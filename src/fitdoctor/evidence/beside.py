@@ -16,7 +16,8 @@ is ready; one that cannot be pickled, or a child that dies, leaves that probe to
 in this process by the check that asks for it, as if it had never been started.
 
 Forking is used on Linux only; elsewhere (macOS forks unsafely once system frameworks run
-threads, Windows cannot fork) the probes run in a thread as before.
+threads, Windows cannot fork), or with `FITDOCTOR_FORK_PROBES=0` in the environment, the
+probes run in a thread as before.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import os
 import pickle
 import sys
 import threading
@@ -40,7 +42,10 @@ logger = logging.getLogger(__name__)
 
 
 def can_fork() -> bool:
-    """Whether the CPU-only probes may run in a forked process on this platform."""
+    """Whether the CPU-only probes may run in a forked process: on Linux, unless the
+    environment sets `FITDOCTOR_FORK_PROBES=0` (then they run in a thread)."""
+    if os.environ.get("FITDOCTOR_FORK_PROBES", "1").strip() == "0":
+        return False
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
