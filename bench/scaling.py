@@ -30,6 +30,7 @@ Usage:
     python bench/scaling.py                                   # every case, standard, 3 repeats
     python bench/scaling.py --only tabular_1k --only tabular_10k --repeats 1
     python bench/scaling.py --budget quick --budget standard
+    python bench/scaling.py --only mnist_10k --budget quick --thread-too   # forked vs thread
 """
 
 from __future__ import annotations
@@ -160,9 +161,13 @@ def cases() -> dict[str, dict[str, Any]]:
     return out
 
 
-def _run(args: list[str], cwd: Path) -> float:
+#: The label of a budget run with the CPU-only probes in a thread (`--thread-too`).
+IN_A_THREAD = " (probes in a thread)"
+
+
+def _run(args: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> float:
     """Wall seconds of one whole process; raises with its stderr's tail when it fails."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", **(extra_env or {}))
     start = time.perf_counter()
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -183,10 +188,13 @@ def run_case(name: str, case: dict[str, Any], *, budgets: list[str], repeats: in
         for _ in range(repeats):
             plain.append(_run([sys.executable, "train.py"], folder))
             for budget in budgets:
-                report = folder / f"report-{budget}.json"
+                report = folder / "report.json"
+                threaded = budget.endswith(IN_A_THREAD)
                 diagnosed[budget].append(_run(
                     [sys.executable, "-m", "fitdoctor.cli", "diagnose", *case["diagnose"],
-                     "--budget", budget, "--seed", "0", "--json", str(report)], folder))
+                     "--budget", budget.removesuffix(IN_A_THREAD), "--seed", "0",
+                     "--json", str(report)], folder,
+                    {"FITDOCTOR_FORK_PROBES": "0"} if threaded else None))
                 timings = json.loads(report.read_text()).get("timings", {})
                 for key, seconds in timings.items():
                     probes[budget].setdefault(key, []).append(float(seconds))
@@ -236,6 +244,9 @@ def main() -> None:
                         choices=("quick", "standard", "thorough"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--thread-too", action="store_true",
+                        help="also run each budget with the CPU-only probes in a thread "
+                             "(FITDOCTOR_FORK_PROBES=0), alternating with the forked ones")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error(f"--repeats must be positive. Received: --repeats={args.repeats}")
@@ -249,6 +260,8 @@ def main() -> None:
         parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(known)}")
     chosen = {n: c for n, c in known.items() if not args.only or n in args.only}
     budgets = args.budget or ["standard"]
+    if args.thread_too:
+        budgets = [b + suffix for b in budgets for suffix in ("", IN_A_THREAD)]
     meta = {"commit": commit(), "repeats": args.repeats, "budgets": budgets,
             "machine": machine()}
     OUT_DIR.mkdir(exist_ok=True)

@@ -237,6 +237,12 @@ def test_baselines_run_beside_the_probe_run_in_another_process_with_the_same_res
     assert report.timings["probe:baselines"] > 0  # its time came back with it
     assert beside == [(s.name, s.val_score, s.cv_std) for s in alone.scores]
 
+    monkeypatch.setenv("FITDOCTOR_FORK_PROBES", "0")  # in a thread of this process instead
+    pids = _pid_recorded(monkeypatch, tmp_path / "thread", "baselines")
+    (tmp_path / "thread").mkdir()
+    _, in_thread = _diagnosed_baselines()
+    assert pids() == [os.getpid()] and in_thread == beside
+
 
 @pytest.mark.slow
 def test_probes_beside_are_measured_here_when_their_process_dies_or_cannot_send(monkeypatch,
