@@ -50,6 +50,20 @@ def _report(*findings: Finding) -> Report:
     return Report(findings=findings)
 
 
+def _record_runs(monkeypatch) -> list:
+    """A list that each `Setup.train` call appends `(seed, epochs)` to (progress messages may
+    be appended to it too)."""
+    events: list = []
+    train = fitdoctor.Setup.train
+
+    def recorded(self, seed, **kwargs):
+        events.append((seed, kwargs.get("epochs")))
+        return train(self, seed, **kwargs)
+
+    monkeypatch.setattr(fitdoctor.Setup, "train", recorded)
+    return events
+
+
 def test_fix_standardizes_unscaled_inputs_and_writes_outputs(small_digits, tmp_path):
     (x, y), val = small_digits
     setup = fitdoctor.Setup.from_arrays(_mlp(0.5, "sgd"), (x, y), val,
@@ -262,14 +276,7 @@ def test_a_remedy_judged_early_is_screened_short_and_confirmed_at_full_length(sm
                                         {"epochs": 8, "batch_size": 32})
     report = _report(Finding("unscaled_inputs", "warning", "unscaled"),
                      Finding("overfitting", "warning", "overfits"))
-    events: list = []
-    train = fitdoctor.Setup.train
-
-    def recorded(self, seed, **kwargs):
-        events.append((seed, kwargs.get("epochs")))
-        return train(self, seed, **kwargs)
-
-    monkeypatch.setattr(fitdoctor.Setup, "train", recorded)
+    events = _record_runs(monkeypatch)
     result = fitdoctor.fix(setup=setup, report=report, budget="quick", progress=events.append,
                            remedies=["standardize_inputs", "l2_penalty"],
                            grids={"l2_penalty": (1e-4,)})
@@ -361,14 +368,7 @@ def test_a_gain_seen_only_early_stops_its_confirmation_after_one_full_length_see
 
     setup = fitdoctor.Setup.from_arrays(build, (x[:400], y[:400]), (x[400:], y[400:]),
                                         {"epochs": 30, "batch_size": 32})
-    events: list = []
-    train = fitdoctor.Setup.train
-
-    def recorded(self, seed, **kwargs):
-        events.append((seed, kwargs.get("epochs")))
-        return train(self, seed, **kwargs)
-
-    monkeypatch.setattr(fitdoctor.Setup, "train", recorded)
+    events = _record_runs(monkeypatch)
     result = fitdoctor.fix(setup=setup, report=_report(Finding("lr_too_low", "warning", "slow")),
                            budget="quick", remedies=["switch_to_adam"], progress=events.append)
     assert events[events.index("trying switch_to_adam for lr_too_low") + 1:] == [
