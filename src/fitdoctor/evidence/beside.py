@@ -117,8 +117,8 @@ class ForkedProbes:
         while True:
             try:
                 while not self._receive.poll(0.25):
-                    if not child.is_alive() or self._overdue():
-                        return
+                    if self._overdue() or not (child.is_alive() or self._receive.poll(0)):
+                        return  # (a result sent just before the child exited is still read)
                 message = self._receive.recv_bytes()
             except (EOFError, OSError):  # the child is done, or died
                 return
