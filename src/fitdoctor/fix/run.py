@@ -890,16 +890,8 @@ class _Search:
 
     def _first_seed_text(self, scores: Scores, against: Scores) -> str:
         """What a confirmation that stopped after its first seed showed, in words."""
-        gain = scores.score[0] - against.score[0]
-        seed = self.seeds[0]
-        if not math.isfinite(gain) or gain <= 0:
-            shown = "no gain" if not math.isfinite(gain) or gain == 0 else \
-                f"made it worse ({self.rule.text(gain, against.score[0])})"
-            return f"{shown} at full length on seed {seed}, so not confirmed on the other seeds"
-        least = self.rule.text(self.rule.floor(against), against.score[0], signed=False)
-        return (f"gained only {self.rule.text(gain, against.score[0])} at full length on seed "
-                f"{seed}, not more than the {least} that counts, so not confirmed on the "
-                f"other seeds")
+        shown = self._screen_text(scores, against, at=f"at full length on seed {self.seeds[0]}")
+        return f"{shown}, so not confirmed on the other seeds"
 
     def _outscreened(self, gain: float, against: Scores) -> str:
         """Why a setting that gained `gain` on its screening run over `against` is not
@@ -1013,13 +1005,12 @@ class _Search:
                                       f"other seeds", epochs=short)
                 return state
             if rest:
-                scores = self._confirm(combined_setup, settings, scores, short,
-                                       first_seed(current))
+                full_length = first_seed(current)
+                scores = self._confirm(combined_setup, settings, scores, short, full_length)
                 if self.stopped_after_first_seed(scores):
                     self._rejected_on_top(
-                        tried, scores, first_seed(current), helped_alone,
-                        f"on top of {on_top}, "
-                        f"{self._first_seed_text(scores, first_seed(current))}")
+                        tried, scores, full_length, helped_alone,
+                        f"on top of {on_top}, {self._first_seed_text(scores, full_length)}")
                     return state
         except Exception as exc:
             logger.debug("combining %s failed", setting.label, exc_info=True)
@@ -1065,15 +1056,16 @@ class _Search:
         return f"the screening run (seed {self.seeds[0]}, {short} of {self.setup.epochs} epochs)"
 
     def _screen_text(self, candidate: Scores, reference: Scores,
-                     short: int | None = None) -> str:
+                     short: int | None = None, at: str | None = None) -> str:
         """What the screening run showed against the reference's run on the same seed (for
-        `short` epochs; None: the user's)."""
+        `short` epochs; None: the user's), or the run `at` names ("at full length on seed
+        0")."""
         gain = candidate.score[0] - reference.score[0]
-        where = self._screen_where(short)
+        at = at or f"on {self._screen_where(short)}"
         if not math.isfinite(gain) or gain == 0:
-            return f"no gain on {where}"
+            return f"no gain {at}"
         shown = self.rule.text(gain, reference.score[0])
         if gain > 0:
             least = self.rule.text(self.rule.floor(reference), reference.score[0], signed=False)
-            return f"gained only {shown} on {where}, not more than the {least} that counts"
-        return f"made it worse on {where}: {shown}"
+            return f"gained only {shown} {at}, not more than the {least} that counts"
+        return f"made it worse {at}: {shown}"
