@@ -308,8 +308,10 @@ def test_a_remedy_judged_early_is_screened_short_and_confirmed_at_full_length(sm
 
 
 def _counting(train, calls):
+    """`train`, appending `(seed, whether it is a run of the user's fit as given)` to `calls`:
+    no `fit` argument, epochs or callback of fitdoctor's own (validating or not aside)."""
     def wrapped(self, seed, **kwargs):
-        calls.append((seed, not kwargs))
+        calls.append((seed, not set(kwargs) - {"validate"}))
         return train(self, seed, **kwargs)
 
     return wrapped
@@ -654,3 +656,41 @@ def test_a_tiny_validation_set_is_not_split_and_the_report_says_so(small_digits)
     assert result.validation["rows_held_back"] == 0
     assert "too small to hold a part back" in result.validation_text()
     assert "chosen_on" not in result.before
+
+
+def test_reads_validation_tells_callbacks_that_act_on_a_validation_metric():
+    from fitdoctor.keras_vocab import reads_validation
+
+    assert reads_validation([keras.callbacks.EarlyStopping(monitor="val_loss")])
+    assert reads_validation([keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy")])
+    assert reads_validation([keras.callbacks.LambdaCallback()])  # yours: assumed to read it
+    assert not reads_validation(None)
+    assert not reads_validation([keras.callbacks.EarlyStopping(monitor="loss"),
+                                 keras.callbacks.TerminateOnNaN(),
+                                 keras.callbacks.LearningRateScheduler(lambda e, lr: lr)])
+
+
+def test_candidate_runs_skip_per_epoch_validation_and_score_the_same(small_digits, monkeypatch):
+    """fix scores each run's model itself, so a run validates every epoch only when a callback
+    acts on it; the weights, and so every score, are those of a run that validated."""
+    from fitdoctor.fix.evaluate import original_loss, train_and_score
+
+    (x, y), val = small_digits
+    setup = fitdoctor.Setup.from_arrays(_mlp(), (x / 16, y), (val[0] / 16, val[1]),
+                                        {"epochs": 3, "batch_size": 32})
+    validated: list = []
+    train = fitdoctor.Setup.train
+
+    def recorded(self, seed, **kwargs):
+        run = train(self, seed, **kwargs)
+        validated.append(any(k.startswith("val_") for k in run.history))
+        return run
+
+    monkeypatch.setattr(fitdoctor.Setup, "train", recorded)
+    quiet = train_and_score(setup, (0,), original_loss(setup))
+    assert validated == [False]
+    watched = setup.replace(fit={**setup.fit, "callbacks": [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=50)]})
+    loud = train_and_score(watched, (0,), original_loss(setup))
+    assert validated == [False, True]
+    assert quiet.score == loud.score and quiet.val_loss == loud.val_loss

@@ -55,6 +55,10 @@ LOSS_ALIASES = {
     "huber_loss": "huber", "logcosh": "log_cosh",
 }
 
+#: Keras callbacks that never read the logs of an epoch's end, so never a validation metric.
+BLIND_CALLBACKS = frozenset({"TerminateOnNaN", "LearningRateScheduler", "ProgbarLogger",
+                             "History", "BackupAndRestore", "SwapEMAWeights"})
+
 #: Label encodings fitdoctor tells apart (`Task.label_encoding`).
 LABEL_ENCODINGS = ("integer", "onehot", "multihot", "continuous")
 
@@ -96,6 +100,24 @@ def loss_from_logits(loss: Any) -> bool:
             return bool(config().get("from_logits", False))
         except Exception:  # a custom loss whose config we cannot read
             return False
+    return False
+
+
+def reads_validation(callbacks: Any) -> bool:
+    """Whether any of a `fit`'s callbacks may act on a validation metric during training.
+
+    A callback with a `monitor` (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint) reads one
+    when it monitors a `val_` key; one of `BLIND_CALLBACKS` never does; any other (your own, a
+    logger) is assumed to. A run whose callbacks read none trains to the same weights without
+    validating every epoch, and a measurement that scores the model itself at the end need not.
+    """
+    for callback in callbacks or ():
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(monitor, str):
+            if monitor.startswith("val_"):
+                return True
+        elif type(callback).__name__ not in BLIND_CALLBACKS:
+            return True
     return False
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from fitdoctor.evidence import cost
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
 from fitdoctor.evidence.scores import class_ids, score_series
+from fitdoctor.keras_vocab import reads_validation
 from fitdoctor.setup import NotEditable
 
 #: Fractions of the training rows trained on besides the full set, most informative first;
@@ -147,7 +148,8 @@ def learning_curve(evidence: Evidence) -> LearningCurve:
         "binary", "multiclass") else np.zeros(setup.n_train)
     # Only the last epoch's scores are used: validate once, at the end, unless the user's
     # callbacks (EarlyStopping, ...) read validation metrics every epoch.
-    overrides = {} if setup.fit.get("callbacks") else {"validation_freq": setup.epochs}
+    overrides = {} if reads_validation(setup.fit.get("callbacks")) \
+        else {"validation_freq": setup.epochs}
     sizes, train_scores, val_scores = [], [], []
     fractions, notes = points_for(cost.share(evidence, "learning_curve"))
     for fraction in fractions:
