@@ -147,12 +147,13 @@ def warm_up() -> None:
     model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=16, verbose=0)
 
 
-def plain_fit(setup: Any, seed: int) -> tuple[float, dict[str, float]]:
-    """Time one fit of a fresh model as the user runs it (their data as they feed it, through
-    `Setup.train`). Returns (seconds, last-epoch logs)."""
-    run = setup.train(seed)
-    final = {k: float(v[-1]) for k, v in run.history.items() if v}
-    return run.seconds, final
+def plain_fit(setup: Any, seed: int, repeats: int = 1) -> tuple[float, dict[str, float]]:
+    """Time a fit of a fresh model as the user runs it (their data as they feed it, through
+    `Setup.train`), `repeats` times on the same seed. Returns (median seconds, the first run's
+    last-epoch logs)."""
+    runs = [setup.train(seed) for _ in range(repeats)]
+    final = {k: float(v[-1]) for k, v in runs[0].history.items() if v}
+    return statistics.median(run.seconds for run in runs), final
 
 
 def run_case(case: Case, *, budget: str, seed: int, reports_dir: Path | None) -> dict[str, Any]:
