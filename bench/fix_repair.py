@@ -6,9 +6,10 @@ before / after / twin validation accuracy (validation R² for regression), wheth
 setup is within 3 points of the twin, what was applied, and the fix's wall time divided by one
 plain fit of the faulty setup: the median of three fits timed right before the fix, in the same
 process, as `bench/run.py` times them (one untimed warm-up fit at start-up, then a fresh model
-through `Setup.train`, validating every epoch as the user's `fit` does). Regression cases are compared on R² = 1 - MSE / Var(y_val), each setup on its
-own validation targets: a twin that standardizes its targets has its loss in other units than a
-faulty setup on raw targets, and R² is the same number in either.
+through `Setup.train`, validating every epoch as the user's `fit` does). Regression cases are
+compared on R² = 1 - MSE / Var(y_val), each setup on its own validation targets: a twin that
+standardizes its targets has its loss in other units than a faulty setup on raw targets, and R²
+is the same number in either.
 It also runs `fix` on every healthy case (`EXPECTED = []`) to show it comes out unchanged or
 better, never worse.
 
