@@ -309,9 +309,10 @@ def test_a_remedy_judged_early_is_screened_short_and_confirmed_at_full_length(sm
 
 def _counting(train, calls):
     """`train`, appending `(seed, whether it is a run of the user's fit as given)` to `calls`:
-    no `fit` argument, epochs or callback of fitdoctor's own (validating or not aside)."""
+    no `fit` argument, epochs or callback of fitdoctor's own (how it validates and batches
+    aside: the weights are the same)."""
     def wrapped(self, seed, **kwargs):
-        calls.append((seed, not set(kwargs) - {"validate"}))
+        calls.append((seed, not set(kwargs) - {"validate", "batched"}))
         return train(self, seed, **kwargs)
 
     return wrapped

@@ -141,3 +141,37 @@ def test_the_readme_python_example_runs(digits, tmp_path):
     assert "lr_too_high" in report.ids()[:3]
     report.to_json(tmp_path / "report.json")
     assert fitdoctor.Report.from_json(tmp_path / "report.json").ids() == report.ids()
+
+
+def test_a_batched_run_ends_on_the_same_weights_and_leaves_the_model_as_compiled(digits,
+                                                                               monkeypatch):
+    """`Setup.train(batched=True)` runs an epoch's steps in one compiled call: the same updates
+    in the same order, so the same weights; the model keeps its own `steps_per_execution`."""
+    fit, seen = keras.Model.fit, []
+
+    def recorded(self, *args, **kwargs):
+        seen.append(self.steps_per_execution)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recorded)
+    (x, y), val = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:600], y[:600]),
+                                        (val[0][:200], val[1][:200]),
+                                        {"epochs": 2, "batch_size": 32})
+    plain = setup.train(0, validate=False)
+    batched = setup.train(0, validate=False, batched=True)
+    assert setup.steps_per_epoch == 19 and seen == [1, 19]
+    assert all(np.array_equal(a, b) for a, b in
+               zip(plain.model.get_weights(), batched.model.get_weights(), strict=True))
+    assert batched.model.steps_per_execution == 1
+
+
+def test_a_batched_run_with_a_callback_calls_it_on_every_batch(digits):
+    (x, y), val = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:600], y[:600]),
+                                        (val[0][:200], val[1][:200]),
+                                        {"epochs": 1, "batch_size": 32})
+    batches = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(b))
+    setup.train(0, validate=False, batched=True, callbacks=[counter])
+    assert batches == list(range(19))

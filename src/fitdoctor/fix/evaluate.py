@@ -233,9 +233,10 @@ def train_and_score(setup: Setup, seeds: tuple[int, ...], user_loss: Any,
     validate = reads_validation(setup.fit.get("callbacks"))
     for seed in seeds:
         if epochs is None:
-            run = (trained or {}).get(seed) or setup.train(seed, validate=validate)
+            run = (trained or {}).get(seed) or setup.train(seed, validate=validate,
+                                                            batched=True)
         else:
-            run = setup.train(seed, validate=validate, epochs=epochs)
+            run = setup.train(seed, validate=validate, batched=True, epochs=epochs)
         model = run.model
         seconds.append(run.seconds)
         pred = predict(model, setup.val_inputs())
