@@ -387,7 +387,7 @@ class Setup:
             history = model.fit(x, y, validation_data=val, callbacks=callbacks, verbose=0,
                                 **kwargs)
         finally:
-            if model.steps_per_execution != own_steps:
+            if getattr(model, "steps_per_execution", 1) != own_steps:
                 model.steps_per_execution = own_steps
         seconds = time.perf_counter() - start
         logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
