@@ -376,19 +376,19 @@ class Setup:
             val = None
             kwargs.pop("validation_freq", None)
             kwargs.pop("validation_steps", None)
-        callbacks = [*user_callbacks, *callbacks]
-        own_steps = getattr(model, "steps_per_execution", 1)
-        steps = self.steps_per_epoch
-        if batched and not callbacks and own_steps == 1 and steps > 1 and \
-                (self.feed is None or not self.feed.is_stream):
-            model.steps_per_execution = steps
+        attached = [*user_callbacks, *callbacks]
+        batched = (batched and not attached and self.steps_per_epoch > 1
+                   and getattr(model, "steps_per_execution", 1) == 1
+                   and (self.feed is None or not self.feed.is_stream))
+        if batched:
+            model.steps_per_execution = self.steps_per_epoch
         start = time.perf_counter()
         try:
-            history = model.fit(x, y, validation_data=val, callbacks=callbacks, verbose=0,
+            history = model.fit(x, y, validation_data=val, callbacks=attached, verbose=0,
                                 **kwargs)
         finally:
-            if getattr(model, "steps_per_execution", 1) != own_steps:
-                model.steps_per_execution = own_steps
+            if batched:
+                model.steps_per_execution = 1  # as it was compiled
         seconds = time.perf_counter() - start
         logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return Trained(model, logs, seconds)
