@@ -100,11 +100,12 @@ def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):
     if x_fit.ndim != 2 or x_fit.shape[1] <= REDUCE_ABOVE or len(x_fit) < 3:
         return None  # narrow enough, or too few rows to fit components on
     from sklearn.decomposition import PCA
-    from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
+    from fitdoctor.evidence.impute import MedianImputer
+
+    steps = [MedianImputer()]
     if standardise:
         steps.append(StandardScaler())
     components = min(COMPONENTS, len(x_fit) - 1)

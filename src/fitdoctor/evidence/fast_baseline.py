@@ -32,14 +32,14 @@ def baseline_name(classification: bool) -> str:
 
 def make_baseline(classification: bool, max_iter: int = 300):
     """A fresh, unfitted baseline pipeline."""
-    from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from fitdoctor.evidence.impute import MedianImputer
+
     last = LogisticRegression(max_iter=max_iter) if classification else Ridge()
-    return make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                         StandardScaler(), last)
+    return make_pipeline(MedianImputer(), StandardScaler(), last)
 
 
 def features(x: np.ndarray, names: tuple[str, ...] | None = None) -> np.ndarray:

@@ -109,13 +109,14 @@ class OofProbs:
 @probe("oof_probs")
 def oof_probs(evidence: Evidence) -> OofProbs:
     """Cross-validate two fast screening models on a training sample; keep the better one's."""
-    from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
+
+    from fitdoctor.evidence.impute import MedianImputer
 
     setup = evidence.setup
     if setup.task.kind not in ("binary", "multiclass"):
@@ -157,7 +158,7 @@ def oof_probs(evidence: Evidence) -> OofProbs:
             if best is not None and clock.expired():
                 notes.append(f"{name}{view} not tried: {clock.spent()}")
                 continue
-            model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), estimator())
+            model = make_pipeline(MedianImputer(), StandardScaler(), estimator())
             with threadpool_limits(1):  # BLAS/OpenMP threads oversubscribe a busy machine
                 probs = cross_val_predict(model, features, labels, cv=cv, method="predict_proba")
             accuracy = float((probs.argmax(axis=1) == labels).mean())
