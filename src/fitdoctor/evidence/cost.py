@@ -14,8 +14,8 @@ the probe runs, the *spare* fits, is shared among the other probes by `SHARES`:
   cores training leaves idle (`fitdoctor.evidence.beside`: a forked process on Linux, a
   thread elsewhere). They work on bounded samples and may
   run until the diagnosis as a whole has spent its budget, or for their own share after that;
-  where a plain fit takes less than `MIN_SECONDS`, always for at least `MIN_SECONDS`. A probe
-  that stops early says what it skipped in its measurements.
+  where a plain fit takes less than `MIN_SECONDS`, always for at least what the fit leaves of
+  `MIN_SECONDS`. A probe that stops early says what it skipped in its measurements.
 
 Example (`tests/test_cost.py` runs it):
 
@@ -54,16 +54,18 @@ SHARES: dict[str, float] = {
 #: come last, so they take what is left instead of pushing the fixed ones past the budget.
 BESIDE_TRAINING = ("data_stats", "oof_probs", "neighbours", "row_effects", "data_shift",
                    "baselines", "feature_relevance")
-#: Where a plain fit takes less than this, a CPU-only probe may always run this long: below it
-#: a time cap would make results depend on the machine's load for setups whose whole fit takes
-#: a few seconds. Longer fits get no such floor: seven probes with ten seconds each would add
-#: a minute to a diagnosis that promised 1.5 fits.
+#: Where a plain fit takes less than this, a CPU-only probe may always run for what the fit
+#: leaves of it (`MIN_SECONDS - fit`): below it a time cap would make results depend on the
+#: machine's load for setups whose whole fit takes a few seconds. The floor shrinks to nothing
+#: as the fit nears `MIN_SECONDS`, so a diagnosis's cost has no step there: with a floor of the
+#: whole ten seconds, a 9.9-s fit let seven probes add a minute to a diagnosis that promised 1.2
+#: fits, and a 10.1-s fit let them add two seconds.
 MIN_SECONDS = 10.0
 
 
 def _floor(fit: float) -> float:
     """Seconds a CPU-only probe may always run, given a plain fit of `fit` seconds."""
-    return MIN_SECONDS if fit < MIN_SECONDS else 0.0
+    return max(0.0, MIN_SECONDS - fit)
 
 
 def spare_fits(budget: Budget) -> float:
@@ -126,7 +128,8 @@ class Clock:
     While the probe run is still training, the probe runs on idle cores and may go on. After
     that it may run until the whole diagnosis's budget is spent (`fit_multiple` plain fits
     from the diagnosis's start), or for its own share from its own start, whichever is later;
-    where a plain fit is shorter than `MIN_SECONDS`, for at least `MIN_SECONDS`.
+    where a plain fit is shorter than `MIN_SECONDS`, for at least what it leaves of
+    `MIN_SECONDS`.
 
     Args:
         evidence: The evidence the probe measures for.
@@ -160,7 +163,7 @@ class Clock:
         """Why the probe stopped, for the note on what it skipped."""
         own = share(self.evidence, self.probe)
         fit = plain_fit_seconds(self.evidence)
-        floor = f", at least {MIN_SECONDS:g} s" if fit is not None and _floor(fit) else ""
+        floor = f", at least {_floor(fit):.1f} s" if fit is not None and _floor(fit) else ""
         return (f"{self.probe} had run {self.elapsed():.1f} s, past the diagnosis's "
                 f"{self.evidence.budget.fit_multiple:g} plain fits and its own share "
                 f"({own.describe()}{floor})")
