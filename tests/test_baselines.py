@@ -202,7 +202,7 @@ def _pid_recorded(monkeypatch, tmp_path, name: str):
     measure = probes[name]
 
     def recorded(evidence):
-        (tmp_path / f"{name}.{os.getpid()}").write_text("")
+        (tmp_path / f"{name}.{os.getpid()}").write_text(str(os.nice(0)))  # and its niceness
         return measure(evidence)
 
     monkeypatch.setitem(base._PROBES, name, recorded)
@@ -224,13 +224,18 @@ def test_baselines_run_beside_the_probe_run_in_another_process_with_the_same_res
     the training loop. What they measure is what they measure in this process."""
     import os
 
+    from fitdoctor.evidence import beside as beside_module
     from fitdoctor.evidence.beside import can_fork
 
+    niceness = os.nice(0)
     alone = evidence_for(small_mlp(), breast_cancer(scaled=True)).get("baselines")
     pids = _pid_recorded(monkeypatch, tmp_path, "baselines")
     report, beside = _diagnosed_baselines()
     if can_fork():
         assert len(pids()) == 1 and pids()[0] != os.getpid()
+        # the child runs at the lowest priority, and this process's is left as it was
+        assert (tmp_path / f"baselines.{pids()[0]}").read_text() == str(beside_module.NICENESS)
+        assert os.nice(0) == niceness < beside_module.NICENESS
     else:
         assert pids() == [os.getpid()]
     assert report.timings["total"] >= report.timings["probe:probe_run"]  # counted from the start

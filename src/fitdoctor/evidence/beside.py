@@ -37,6 +37,11 @@ from fitdoctor.evidence.cost import MIN_SECONDS
 
 #: How many times what the probes' clocks allow a child may run before it is given up on.
 GRACE = 3.0
+#: The child's scheduling priority (`os.nice`): the lowest, so the probe run's threads get a
+#: core whenever they are ready. On two cores a busy child at 0 slowed a 6.3-s fit of the
+#: scaling bench's digits MLP to 9.2 s, and at 19 to 7.6 s (`Setup.train` beside a forked
+#: busy loop, one run each).
+NICENESS = 19
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +138,7 @@ class ForkedProbes:
 def _child(evidence: Evidence, names: list[str], send: Any, fit: Any) -> None:
     """In the forked process: measure `names` and send every result, dependencies too."""
     gc.freeze()  # never finalize the parent's objects here (TensorFlow's among them)
+    os.nice(NICENESS)  # the user's training comes first: this child takes the cycles it leaves
     evidence.forked(lambda: fit.value if fit.value > 0 else None)
     sent = {done for done, *_ in evidence.outcomes()}  # the parent has those already
     for name in names:
