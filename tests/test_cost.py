@@ -163,3 +163,24 @@ def test_the_clock_floors_a_probe_by_what_a_short_fit_leaves_of_ten_seconds(
     floor = clock.started + floor_seconds
     assert clock.deadline() == pytest.approx(max(own, whole, floor))
     assert (f"at least {floor_seconds:.1f} s" in clock.spent()) is (floor_seconds > 0)
+
+
+def test_learning_curve_points_train_batched_to_the_same_scores(digits, monkeypatch):
+    (x, y), (xv, yv) = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:400], y[:400]),
+                                        (xv[:100], yv[:100]), {"epochs": 3, "batch_size": 16})
+    train, asked = fitdoctor.Setup.train, []
+
+    def recording(self, seed, **kwargs):
+        asked.append(kwargs.get("batched", False))
+        return train(self, seed, **kwargs)
+
+    monkeypatch.setattr(fitdoctor.Setup, "train", recording)
+    batched = Evidence(setup, get_budget("standard"), seed=0).get("learning_curve")
+    assert asked == [False, True]  # the probe run as the user's fit runs it, then the point
+    monkeypatch.setattr(fitdoctor.Setup, "train", lambda self, seed, **kwargs: train(
+        self, seed, **{**kwargs, "batched": False}))
+    plain = Evidence(setup, get_budget("standard"), seed=0).get("learning_curve")
+    assert batched.sizes == plain.sizes == (100, 400)  # the point and the probe run
+    assert batched.train_scores == plain.train_scores
+    assert batched.val_scores == plain.val_scores
