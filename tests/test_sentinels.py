@@ -124,3 +124,29 @@ def test_the_zero_rule(changes, missing):
     base = dict(feature="c", index=0, value=0.0, kind="zero", count_train=40, count_val=10,
                 share=0.3, expected_in_gap=12.0, depth=1.5)
     assert MissingValues().is_missing(Sentinel(**{**base, **changes})) is missing
+
+
+def test_the_impute_remedy_fills_pimas_impossible_zeros_with_the_real_values_median(pima):
+    from fitdoctor.fix.remedies import remedies_for
+
+    f = finding(*pima)
+    (x, y), (xv, yv) = pima
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(8, 2), (x, y), (xv, yv), {"epochs": 1})
+    remedy = next(r for r in remedies_for("missing_values") if r.id == "impute_missing")
+    assert remedy.applies(setup, f)  # no NaN anywhere: the zeros the finding names are missing
+    fixed = remedy.apply(setup, f)
+    glucose = COLUMNS.index("glucose")
+    real = x["glucose"].to_numpy()[x["glucose"].to_numpy() != 0]
+    was_zero = x["glucose"].to_numpy() == 0
+    assert was_zero.any() and np.all(fixed.x_train[was_zero, glucose] == np.median(real))
+    assert not (fixed.x_val[:, glucose] == 0).any()
+    pregnancies = COLUMNS.index("pregnancies")  # a count: its zeros stay zeros
+    np.testing.assert_array_equal(fixed.x_train[:, pregnancies], x["pregnancies"].to_numpy())
+    assert (x["glucose"] == 0).any()  # the user's data is left as it was
+    code = remedy.code(setup, f)
+    assert "x_train['glucose'] = x_train['glucose'].replace(0, np.nan)" in code
+    assert code == f.fix.code  # the finding's fix and the remedy's code are one writer's
+
+    # a finding without written values, on data without NaN: nothing to fill
+    plain = fitdoctor.Finding("missing_values", "warning", "missing_values", {})
+    assert not remedy.applies(setup, plain)

@@ -129,7 +129,8 @@ class MissingValues(Check):
                 "underfitting", "baseline_beats_model")
         code = _NAN_FIX if nan is not None else ""
         if written:
-            code = (code + "\n\n" if code else "") + _written_fix(written)
+            code = (code + "\n\n" if code else "") + written_missing_code(
+                [(s.feature, s.value) for s in written[:5]])
         return [self.finding(
             Severity.CRITICAL if nan is not None and not nan["filled"] else Severity.WARNING,
             "; ".join(titles),
@@ -235,14 +236,16 @@ x_train, y_train = x_train[keep], y_train[keep]
 """
 
 
-def _written_fix(written: list[Sentinel]) -> str:
-    """Code that turns the found codes and zeros into NaN, then imputes (pandas columns)."""
+def written_missing_code(written: list[tuple[str, float]]) -> str:
+    """Code that turns values written for 'unknown' ((column, value) pairs: -999 codes, zeros
+    where zero is impossible) into NaN, then imputes (pandas columns). The `impute_missing`
+    remedy writes the same."""
     lines = ["import numpy as np", "from sklearn.impute import SimpleImputer", "",
              "# these values mean 'unknown': mark them missing, then fill them"]
-    for s in written[:5]:
-        value = int(s.value) if math.isfinite(s.value) and s.value == int(s.value) else s.value
-        lines.append(f"x_train[{s.feature!r}] = x_train[{s.feature!r}].replace({value}, np.nan)")
-        lines.append(f"x_val[{s.feature!r}] = x_val[{s.feature!r}].replace({value}, np.nan)")
+    for feature, number in written:
+        value = int(number) if math.isfinite(number) and number == int(number) else number
+        lines.append(f"x_train[{feature!r}] = x_train[{feature!r}].replace({value}, np.nan)")
+        lines.append(f"x_val[{feature!r}] = x_val[{feature!r}].replace({value}, np.nan)")
     lines += ["imputer = SimpleImputer(strategy=\"median\").fit(x_train)",
               "x_train, x_val = imputer.transform(x_train), imputer.transform(x_val)"]
     return "\n".join(lines)

@@ -217,7 +217,8 @@ class Sentinel:
     depth: float = float("nan")
 
     def as_evidence(self) -> dict[str, Any]:
-        out = {"value": self.value, "kind": self.kind, "train": self.count_train,
+        out = {"column": self.index, "value": self.value, "kind": self.kind,
+               "train": self.count_train,
                "val": self.count_val, "share": round(self.share, 4)}
         if self.kind == "code":
             out["gap_to_range"] = round(self.gap_to_range, 2)
