@@ -184,3 +184,30 @@ def test_learning_curve_points_train_batched_to_the_same_scores(digits, monkeypa
     assert batched.sizes == plain.sizes == (100, 400)  # the point and the probe run
     assert batched.train_scores == plain.train_scores
     assert batched.val_scores == plain.val_scores
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_the_probe_run_estimates_a_fit_for_the_probes_beside_only_where_it_shares_the_cores(
+        digits, monkeypatch, shared):
+    (x, y), (xv, yv) = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:300], y[:300]),
+                                        (xv[:60], yv[:60]), {"epochs": 4, "batch_size": 32})
+    monkeypatch.setattr(cost, "training_shares_the_cores", lambda: shared)
+    evidence = Evidence(setup, get_budget("quick"), seed=0)
+    clock = cost.Clock(evidence, "baselines")
+    told = []  # what a listener (the forked probes) is told, and what the clocks read then
+    evidence.when_fit_estimated(
+        lambda seconds: told.append((seconds, cost.plain_fit_seconds(evidence),
+                                     clock.deadline())))
+    run = evidence.get("probe_run")
+    if not shared:  # idle cores: the probes beside run free until the fit is timed
+        assert told == [] and evidence.fit_estimate is None
+        return
+    assert len(told) == 1  # once, after the second epoch, while the probe run still trains
+    seconds, read, deadline = told[0]
+    assert seconds == evidence.fit_estimate == read > 0
+    assert deadline == pytest.approx(max(clock.started + max(cost.MIN_SECONDS - seconds, 0.0),
+                                         evidence.started + 1.2 * seconds,
+                                         clock.started + 0.04 * seconds))
+    assert cost.plain_fit_seconds(evidence) == run.fit_seconds[0]  # timed: the estimate is done
+    assert run.epochs_run == 4  # the estimate only reads a clock

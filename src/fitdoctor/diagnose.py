@@ -127,6 +127,7 @@ def start_beside_training(evidence: Evidence, checks: list[Check]) -> Joinable |
     cpu_threads()  # asked here: a forked child never asks TensorFlow about devices
     if can_fork():
         forked = ForkedProbes(evidence, names)
+        evidence.when_fit_estimated(forked.fit_timed)  # the child's clocks read it from then on
         _measure(evidence, ["probe_run"])
         forked.fit_timed(plain_fit_seconds(evidence))
         return forked

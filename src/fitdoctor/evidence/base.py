@@ -71,6 +71,9 @@ class Evidence:
         self._locks_guard = threading.Lock()
         #: Seconds of a plain fit timed in another process (None: not timed there).
         self._fit_elsewhere: Callable[[], float | None] = lambda: None
+        #: A plain fit's seconds estimated from the probe run's first epochs, while it trains.
+        self.fit_estimate: float | None = None
+        self._estimate_listeners: list[Callable[[float], None]] = []
 
     def get(self, name: str) -> Any:
         """The result of probe `name`, running it first if needed.
@@ -156,6 +159,17 @@ class Evidence:
         self._locks_guard = threading.Lock()
         self._progress = None
         self._fit_elsewhere = fit_elsewhere
+
+    def estimate_fit(self, seconds: float) -> None:
+        """Keep an estimate of a plain fit's seconds made while the probe run trains, and tell
+        each listener (`when_fit_estimated`)."""
+        self.fit_estimate = float(seconds)
+        for listener in self._estimate_listeners:
+            listener(self.fit_estimate)
+
+    def when_fit_estimated(self, listener: Callable[[float], None]) -> None:
+        """Call `listener(seconds)` with each estimate `estimate_fit` is given."""
+        self._estimate_listeners.append(listener)
 
     def fit_elsewhere(self) -> float | None:
         """Seconds of a plain fit timed in the process this one was forked from, if any."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from typing import Any
 
+import keras
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, probe
+from fitdoctor.evidence import cost
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +73,33 @@ class ProbeRun:
         return out
 
 
+class FitEstimate(keras.callbacks.Callback):
+    """Estimates a plain fit after the probe run's second epoch: the first epoch (tracing
+    included) plus the others at the second one's pace, handed to `Evidence.estimate_fit` so
+    the probes beside can keep to the budget while it trains (`cost.training_shares_the_cores`).
+    Reads a clock at each epoch's end; nothing else.
+
+    Args:
+        evidence: Where the estimate goes.
+        epochs: Epochs the fit runs.
+    """
+
+    def __init__(self, evidence: Evidence, epochs: int) -> None:
+        super().__init__()
+        self.evidence = evidence
+        self.epochs = epochs
+        self._ends: list[float] = []
+
+    def on_train_begin(self, logs=None):
+        self._ends = [time.perf_counter()]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._ends.append(time.perf_counter())
+        if len(self._ends) == 3:
+            first, second = self._ends[1] - self._ends[0], self._ends[2] - self._ends[1]
+            self.evidence.estimate_fit(first + (self.epochs - 1) * second)
+
+
 def train_once(evidence: Evidence, seed: int, callbacks: list | None = None, **fit_overrides):
     """Train a fresh model with `seed` through `Setup.train`. Returns its `Trained` run."""
     return evidence.setup.train(seed, callbacks=callbacks or (), **fit_overrides)
@@ -97,6 +127,8 @@ def probe_run(evidence: Evidence) -> ProbeRun:
             monitor = _make_monitor(evidence)
             if monitor is not None:
                 callbacks.append(monitor)
+            if cost.training_shares_the_cores() and evidence.setup.epochs > 2:
+                callbacks.append(FitEstimate(evidence, evidence.setup.epochs))
         runs.append(train_once(evidence, evidence.seed + i, callbacks))
         histories.append(runs[-1].history)
         seconds.append(runs[-1].seconds)
