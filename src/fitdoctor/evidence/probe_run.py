@@ -10,8 +10,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from fitdoctor.evidence.base import Evidence, probe
 from fitdoctor.evidence import cost
+from fitdoctor.evidence.base import Evidence, probe
 
 
 @dataclasses.dataclass(frozen=True)
