@@ -26,6 +26,7 @@ from fitdoctor.keras_vocab import (
     is_regression_loss,
     loss_name,
 )
+from fitdoctor.tf_data import arrays_without_autotune
 
 logger = logging.getLogger(__name__)
 
@@ -384,8 +385,9 @@ class Setup:
             model.steps_per_execution = self.steps_per_epoch
         start = time.perf_counter()
         try:
-            history = model.fit(x, y, validation_data=val, callbacks=attached, verbose=0,
-                                **kwargs)
+            with arrays_without_autotune():  # no autotuning thread to stall on (tf_data.py)
+                history = model.fit(x, y, validation_data=val, callbacks=attached, verbose=0,
+                                    **kwargs)
         finally:
             if batched:
                 model.steps_per_execution = 1  # as it was compiled

@@ -26,6 +26,7 @@ import numpy as np
 from fitdoctor.evidence.base import Evidence, probe
 from fitdoctor.evidence.data_stats import Ranges, audit_limit, is_image, ranges_of, sample_rows
 from fitdoctor.evidence.model_info import _inbound_names
+from fitdoctor.tf_data import arrays_without_autotune
 
 #: Layers with trainable weights that still only standardize their input: the first trainable
 #: layer after them sees standardized values.
@@ -182,8 +183,9 @@ def forward_pass(evidence: Evidence) -> ForwardPass:
     mean = std = math.nan
     if setup.task.kind == "regression":
         inputs = setup.model_rows(rows[:_PREDICTION_ROWS])[0]
-        predictions = np.asarray(model.predict(inputs, batch_size=256, verbose=0),
-                                 dtype="float64")
+        with arrays_without_autotune():  # no autotuning thread to stall on (fitdoctor.tf_data)
+            predictions = np.asarray(model.predict(inputs, batch_size=256, verbose=0),
+                                     dtype="float64")
         finite = predictions[np.isfinite(predictions)]
         if finite.size:
             mean, std = float(finite.mean()), float(finite.std())

@@ -12,6 +12,7 @@ import numpy as np
 
 from fitdoctor.keras_vocab import loss_from_logits
 from fitdoctor.setup import Setup
+from fitdoctor.tf_data import arrays_without_autotune
 from fitdoctor.tune.space import Param, _all_layers
 
 logger = logging.getLogger(__name__)
@@ -25,10 +26,11 @@ def validation_score(model: keras.Model, setup: Setup) -> float:
     Accuracy is computed from predictions, so it does not depend on which metrics the user
     compiled: argmax for multi-class, a 0.5 threshold (0 for logits) for binary and multi-label.
     """
-    if not setup.task.is_classification:
-        result = model.evaluate(setup.x_val, setup.y_val, verbose=0, return_dict=True)
-        return float(result["loss"])
-    pred = np.asarray(model.predict(setup.x_val, verbose=0))
+    with arrays_without_autotune():  # no autotuning thread to stall on (fitdoctor.tf_data)
+        if not setup.task.is_classification:
+            result = model.evaluate(setup.x_val, setup.y_val, verbose=0, return_dict=True)
+            return float(result["loss"])
+        pred = np.asarray(model.predict(setup.x_val, verbose=0))
     y = np.asarray(setup.y_val)
     logits = loss_from_logits(getattr(model, "loss", None))
     if setup.task.kind == "multilabel":
