@@ -5,7 +5,7 @@ tf.data's autotuning thread and waits for it to end, and the wake-up can be lost
 freeing waits out the rest of the thread's optimization period (`fitdoctor.tf_data`). This
 builds the very pipeline Keras builds for `fit(x, y)` on arrays (`ArrayDataAdapter`), draws
 batches from it for `--hold` seconds, frees the iterator and times the freeing; alternately
-as Keras builds it and inside `fitdoctor.tf_data.arrays_without_autotune()`, as fitdoctor's
+as Keras builds it and inside `fitdoctor.tf_data.keras_pipelines_without_autotune()`, as fitdoctor's
 runs do. `--busy N` keeps N other processes spinning, as a training run keeps a 2-core
 machine busy: the lost wake-up needs the freeing thread to be held up between the two steps
 of the cancellation.
@@ -40,13 +40,13 @@ def free_seconds(x, y, hold: float, autotune: bool) -> float:
     """Draw batches for `hold` seconds from Keras' pipeline over `(x, y)`, then time the freeing."""
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
-    from fitdoctor.tf_data import arrays_without_autotune
+    from fitdoctor.tf_data import keras_pipelines_without_autotune
 
     adapter = ArrayDataAdapter(x, y, batch_size=32, shuffle=True)
     if autotune:
         dataset = adapter.get_tf_dataset()
     else:
-        with arrays_without_autotune():
+        with keras_pipelines_without_autotune():
             dataset = adapter.get_tf_dataset()
     iterator = iter(dataset.repeat())
     end = time.perf_counter() + hold

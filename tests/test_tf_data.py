@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
 import fitdoctor
-from fitdoctor.tf_data import arrays_without_autotune
+from fitdoctor.tf_data import keras_pipelines_without_autotune
 
 from .conftest import dense_classifier
 
@@ -22,10 +22,10 @@ def _autotunes(x: np.ndarray, y: np.ndarray) -> bool:
 def test_inside_the_context_the_array_pipeline_does_not_autotune_and_outside_it_does(digits):
     (x, y), _ = digits
     assert _autotunes(x, y)
-    with arrays_without_autotune() as applies:
+    with keras_pipelines_without_autotune() as applies:
         assert applies
         assert not _autotunes(x, y)
-        with arrays_without_autotune():  # re-entrant
+        with keras_pipelines_without_autotune():  # re-entrant
             assert not _autotunes(x, y)
         assert not _autotunes(x, y)
     assert _autotunes(x, y)
@@ -85,3 +85,18 @@ def test_a_users_own_dataset_keeps_its_options(digits, monkeypatch):
     setup.train(0)
     datasets = [data for data in fed if isinstance(data, tf.data.Dataset)]
     assert datasets and all(data.options().autotune.enabled is None for data in datasets)
+
+
+def test_a_generators_pipeline_does_not_autotune_inside_the_context(digits):
+    from keras.src.trainers.data_adapters.generator_data_adapter import GeneratorDataAdapter
+
+    (x, y), _ = digits
+
+    def batches():
+        for start in range(0, 96, 32):
+            yield x[start:start + 32], y[start:start + 32]
+
+    assert GeneratorDataAdapter(batches()).get_tf_dataset().options().autotune.enabled is None
+    with keras_pipelines_without_autotune():
+        dataset = GeneratorDataAdapter(batches()).get_tf_dataset()
+    assert dataset.options().autotune.enabled is False

@@ -26,7 +26,7 @@ from fitdoctor.keras_vocab import (
     is_regression_loss,
     loss_name,
 )
-from fitdoctor.tf_data import arrays_without_autotune
+from fitdoctor.tf_data import keras_pipelines_without_autotune
 
 logger = logging.getLogger(__name__)
 
@@ -385,7 +385,7 @@ class Setup:
             model.steps_per_execution = self.steps_per_epoch
         start = time.perf_counter()
         try:
-            with arrays_without_autotune():  # no autotuning thread to stall on (tf_data.py)
+            with keras_pipelines_without_autotune():  # fitdoctor.tf_data: no stall
                 history = model.fit(x, y, validation_data=val, callbacks=attached, verbose=0,
                                     **kwargs)
         finally:

@@ -1,23 +1,26 @@
-"""The tf.data pipelines Keras builds from arrays, without the autotuning thread that can stall.
+"""The tf.data pipelines Keras builds itself, without the autotuning thread that can stall.
 
-Given NumPy arrays, Keras' TensorFlow backend feeds `fit`, `evaluate` and `predict` through a
-tf.data pipeline of its own (`ArrayDataAdapter.get_tf_dataset`: a parallel `map` and a
-`prefetch`, both `AUTOTUNE`). Autotuning starts a background thread that re-optimizes the
-pipeline at a period doubling from 10 ms up to 60 s. When the pipeline's iterator is freed, the
-thread is woken and the freeing waits for it to end. The wake-up can be lost in TensorFlow: the
-thread checks whether it was cancelled before the cancellation is marked done (the flag is set
-after the callbacks run), goes back to sleep, and the freeing waits out the rest of the period.
+Given NumPy arrays, a Python generator or a `PyDataset`, Keras' TensorFlow backend feeds `fit`,
+`evaluate` and `predict` through a tf.data pipeline of its own (`get_tf_dataset` of its
+`ArrayDataAdapter`, `GeneratorDataAdapter` and `PyDatasetAdapter`, each ending in an `AUTOTUNE`
+prefetch). Autotuning starts a background thread that re-optimizes the pipeline at a period
+doubling from 10 ms up to 60 s. When the pipeline's iterator is freed, the thread is woken and
+the freeing waits for it to end. The wake-up can be lost in TensorFlow (2.21): the thread's
+cancellation callback notifies it before the cancellation manager marks itself cancelled (the
+flag is set after the callbacks have run), so a thread that wakes at once sees "not cancelled",
+goes back to sleep, and the freeing waits out the rest of the period.
 
 In a process that trains many short runs (fix's candidates, tune's trials, the probes) that
 wait lands at random, wherever Python frees the last run's iterator: two runs of the repair
 benchmark stalled 20 and 38 s there while their siblings took about a second
-(`bench/results/stalls/`). `bench/iterator_stall.py` reproduces it in a few minutes with
-autotuning and never without.
+(`bench/results/stalls/`). `bench/iterator_stall.py` reproduces it with Keras' own array
+pipeline, autotuned, and never without autotuning.
 
-`arrays_without_autotune()` switches autotuning off for the pipelines Keras builds from arrays
-while it is entered, and only those: a user's own `tf.data.Dataset`, generator or `PyDataset`
-is fed as given. The order of the batches comes from the pipeline's shuffle, not from its
-parallelism, so the weights a run ends on are the same (`tests/test_tf_data.py`).
+`keras_pipelines_without_autotune()` switches autotuning off for the pipelines Keras builds
+while it is entered, and only those (Keras does the same for a `PyDataset` with workers): a
+user's own `tf.data.Dataset` is fed as given. The order of the batches comes from the
+pipeline's shuffle, not from its parallelism, so the weights a run ends on are the same
+(`tests/test_tf_data.py`).
 """
 
 from __future__ import annotations
@@ -38,23 +41,39 @@ def _active() -> bool:
     return getattr(_state, "depth", 0) > 0
 
 
+#: Keras' adapters whose `get_tf_dataset` builds an autotuned pipeline around the user's data.
+KERAS_BUILT = (
+    ("keras.src.trainers.data_adapters.array_data_adapter", "ArrayDataAdapter"),
+    ("keras.src.trainers.data_adapters.generator_data_adapter", "GeneratorDataAdapter"),
+    ("keras.src.trainers.data_adapters.py_dataset_adapter", "PyDatasetAdapter"),
+)
+
+
 @functools.cache
 def _install() -> bool:
-    """Wrap Keras' array pipeline once per process; outside the context it is unchanged.
+    """Wrap Keras' pipeline builders once per process; outside the context they are unchanged.
 
-    Returns whether it could (False where this Keras has no such adapter: then nothing
-    changes and the stall stays possible).
+    Returns whether every one could be wrapped (False where this Keras lays them out
+    otherwise: those stay as they are, and the stall stays possible there).
     """
-    try:
-        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-    except ImportError:  # pragma: no cover - another Keras layout
-        logger.debug("no ArrayDataAdapter in this Keras; tf.data autotuning left on")
-        return False
-    original = ArrayDataAdapter.get_tf_dataset
+    import importlib
 
-    @functools.wraps(original)
-    def get_tf_dataset(self: Any) -> Any:
-        dataset = original(self)
+    wrapped = 0
+    for module_name, class_name in KERAS_BUILT:
+        try:
+            adapter = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):  # pragma: no cover - another Keras layout
+            logger.debug("no %s in this Keras; its tf.data autotuning left on", class_name)
+            continue
+        adapter.get_tf_dataset = _without_autotune(adapter.get_tf_dataset)
+        wrapped += 1
+    return wrapped == len(KERAS_BUILT)
+
+
+def _without_autotune(get_tf_dataset: Any) -> Any:
+    @functools.wraps(get_tf_dataset)
+    def wrapper(self: Any) -> Any:
+        dataset = get_tf_dataset(self)
         if not _active():
             return dataset
         import tensorflow as tf
@@ -63,19 +82,19 @@ def _install() -> bool:
         options.autotune.enabled = False
         return dataset.with_options(options)
 
-    ArrayDataAdapter.get_tf_dataset = get_tf_dataset
-    return True
+    return wrapper
 
 
 @contextlib.contextmanager
-def arrays_without_autotune() -> Iterator[bool]:
-    """Within, the pipelines Keras builds from arrays in this thread do not autotune.
+def keras_pipelines_without_autotune() -> Iterator[bool]:
+    """Keep the pipelines Keras builds in this thread off tf.data autotuning while entered.
 
-    Re-entrant. Yields whether it applies (False where this Keras builds them elsewhere).
+    Those are the pipelines around arrays, generators and `PyDataset`s. Re-entrant. Yields
+    whether it applies to all three (False where this Keras builds them elsewhere).
 
     Example (run by `tests/test_tf_data.py`):
 
-        with arrays_without_autotune():
+        with keras_pipelines_without_autotune():
             model.fit(x, y, epochs=5)   # the same weights, no autotuning thread to wait for
     """
     installed = _install()

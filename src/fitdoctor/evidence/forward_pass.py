@@ -26,7 +26,7 @@ import numpy as np
 from fitdoctor.evidence.base import Evidence, probe
 from fitdoctor.evidence.data_stats import Ranges, audit_limit, is_image, ranges_of, sample_rows
 from fitdoctor.evidence.model_info import _inbound_names
-from fitdoctor.tf_data import arrays_without_autotune
+from fitdoctor.tf_data import keras_pipelines_without_autotune
 
 #: Layers with trainable weights that still only standardize their input: the first trainable
 #: layer after them sees standardized values.
@@ -183,7 +183,7 @@ def forward_pass(evidence: Evidence) -> ForwardPass:
     mean = std = math.nan
     if setup.task.kind == "regression":
         inputs = setup.model_rows(rows[:_PREDICTION_ROWS])[0]
-        with arrays_without_autotune():  # no autotuning thread to stall on (fitdoctor.tf_data)
+        with keras_pipelines_without_autotune():  # fitdoctor.tf_data: no stall
             predictions = np.asarray(model.predict(inputs, batch_size=256, verbose=0),
                                      dtype="float64")
         finite = predictions[np.isfinite(predictions)]

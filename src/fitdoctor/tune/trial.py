@@ -12,7 +12,7 @@ import numpy as np
 
 from fitdoctor.keras_vocab import loss_from_logits
 from fitdoctor.setup import Setup
-from fitdoctor.tf_data import arrays_without_autotune
+from fitdoctor.tf_data import keras_pipelines_without_autotune
 from fitdoctor.tune.space import Param, _all_layers
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def validation_score(model: keras.Model, setup: Setup) -> float:
     Accuracy is computed from predictions, so it does not depend on which metrics the user
     compiled: argmax for multi-class, a 0.5 threshold (0 for logits) for binary and multi-label.
     """
-    with arrays_without_autotune():  # no autotuning thread to stall on (fitdoctor.tf_data)
+    with keras_pipelines_without_autotune():  # fitdoctor.tf_data: no stall
         if not setup.task.is_classification:
             result = model.evaluate(setup.x_val, setup.y_val, verbose=0, return_dict=True)
             return float(result["loss"])
