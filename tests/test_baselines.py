@@ -293,3 +293,77 @@ def test_a_probe_asked_for_from_two_threads_runs_once():
     for worker in workers:
         worker.join()
     assert started == ["baselines"] and results[0] is results[1]
+
+
+@pytest.mark.slow
+def test_once_the_probe_run_is_done_this_process_takes_the_probes_the_child_has_not_started(
+        monkeypatch, tmp_path):
+    """The child measures its probes in order; once the probe run is done, this process
+    measures the rest from the last. Each probe runs once, in one of the two, to the same
+    findings and numbers as when the child measures them all."""
+    import os
+    import time
+
+    from fitdoctor.evidence import base, beside
+
+    if not beside.can_fork():
+        pytest.skip("the CPU-only probes are forked on Linux only")
+    parent, took_over = os.getpid(), tmp_path / "took_over"
+    setup = fitdoctor.Setup.from_arrays(small_mlp(), *breast_cancer(scaled=True), {"epochs": 3})
+    checks = ["class_imbalance", "baseline_beats_model", "irrelevant_features"]
+    names = ["data_stats", "oof_probs", "baselines", "feature_relevance"]  # their order beside
+    taken = []
+    take_over = beside.ForkedProbes.take_over
+    monkeypatch.setattr(beside.ForkedProbes, "take_over",
+                        lambda self, measure: taken.extend(take_over(self, measure)) or taken)
+
+    def all_in_the_child():
+        """The child keeps up: the probe run ends only once it has claimed every probe."""
+        fit_timed = beside.ForkedProbes.fit_timed
+
+        def when_all_claimed(self, seconds):
+            while beside.UNCLAIMED in list(self._claims):
+                time.sleep(0.01)
+            fit_timed(self, seconds)
+
+        monkeypatch.setattr(beside.ForkedProbes, "fit_timed", when_all_claimed)
+        report = fitdoctor.diagnose(setup=setup, checks=checks, budget="quick")
+        monkeypatch.setattr(beside.ForkedProbes, "fit_timed", fit_timed)
+        return report
+
+    expected = all_in_the_child()
+    assert taken == []
+
+    measure_stats, measure_relevance = base._PROBES["data_stats"], base._PROBES["feature_relevance"]
+
+    def stats_held_up_in_the_child(evidence):
+        deadline = time.monotonic() + 60
+        while os.getpid() != parent and not took_over.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)  # until this process has taken over the last probe
+        return measure_stats(evidence)
+
+    def relevance(evidence):
+        if os.getpid() == parent:
+            took_over.touch()
+        return measure_relevance(evidence)
+
+    monkeypatch.setitem(base._PROBES, "data_stats", stats_held_up_in_the_child)
+    monkeypatch.setitem(base._PROBES, "feature_relevance", relevance)
+    pids = {name: _pid_recorded(monkeypatch, tmp_path, name) for name in names}
+    report = fitdoctor.diagnose(setup=setup, checks=checks, budget="quick")
+    assert taken[0] == "feature_relevance" and "data_stats" not in taken
+    for name in names:
+        assert len(pids[name]()) == 1, name  # measured once, in one process
+        assert (pids[name]() == [parent]) == (name in taken), name
+    assert report.ids() == expected.ids()
+    for name in names:
+        assert _untimed(report.measurements[name]) == _untimed(expected.measurements[name]), name
+
+
+def _untimed(measured):
+    """Measurements without the seconds they took."""
+    if isinstance(measured, dict):
+        return {k: _untimed(v) for k, v in measured.items() if "seconds" not in k}
+    if isinstance(measured, list):
+        return [_untimed(v) for v in measured]
+    return measured

@@ -112,8 +112,9 @@ def start_beside_training(evidence: Evidence, checks: list[Check]) -> Joinable |
     for one waits for it (`Evidence.get` runs each probe once). Everything that builds a Keras
     model (the model's reading, the token-id test) is done here first, so the probes beside
     never touch Keras and the probe runs stay seeded as they were. Then the probe run starts
-    in this thread. Returns what to join, or None when nothing trains or nothing runs beside
-    it.
+    in this thread; once it is done, this thread measures, from the last, the forked probes
+    the child has not started (`ForkedProbes.take_over`). Returns what to join, or None when
+    nothing trains or nothing runs beside it.
     """
     needed = {name for check in checks if check.applies(evidence) for name in check.requires}
     names = [name for name in BESIDE_TRAINING if name in needed]
@@ -130,6 +131,7 @@ def start_beside_training(evidence: Evidence, checks: list[Check]) -> Joinable |
         evidence.when_fit_estimated(forked.fit_timed)  # the child's clocks read it from then on
         _measure(evidence, ["probe_run"])
         forked.fit_timed(plain_fit_seconds(evidence))
+        forked.take_over(lambda name: _measure(evidence, [name]))  # this core is free now
         return forked
     thread = threading.Thread(target=_measure, args=(evidence, names), daemon=True,
                               name="fitdoctor-beside-training")

@@ -69,6 +69,8 @@ class Evidence:
         self.started = time.perf_counter()
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
+        #: Probes measured in another process: a `get` waits for the event (`hold`).
+        self._pending: dict[str, threading.Event] = {}
         #: Seconds of a plain fit timed in another process (None: not timed there).
         self._fit_elsewhere: Callable[[], float | None] = lambda: None
         #: A plain fit's seconds estimated from the probe run's first epochs, while it trains.
@@ -86,6 +88,9 @@ class Evidence:
         """
         if name in self._results:
             return self._results[name]
+        pending = self._pending.get(name)
+        if pending is not None:
+            pending.wait()
         with self._locks_guard:
             lock = self._locks.setdefault(name, threading.RLock())
         with lock:
@@ -125,13 +130,12 @@ class Evidence:
         return result
 
     def hold(self, name: str) -> Callable[[], None]:
-        """Take probe `name`'s turn in this thread, so that a `get` from another thread waits
-        until the returned release is called (a probe measured in another process,
-        `fitdoctor.evidence.beside`); then it reads what was `adopt`ed, or measures it."""
-        with self._locks_guard:
-            lock = self._locks.setdefault(name, threading.RLock())
-        lock.acquire()
-        return lock.release
+        """Make a `get` of probe `name`, from any thread, wait until the returned release is
+        called (a probe measured in another process, `fitdoctor.evidence.beside`); then it
+        reads what was `adopt`ed, or measures it. The release may come from any thread."""
+        event = threading.Event()
+        self._pending[name] = event
+        return event.set
 
     def adopt(self, name: str, kind: str, value: Any, seconds: float) -> None:
         """Keep an outcome of probe `name` measured in another process (`outcomes`): its
@@ -153,10 +157,11 @@ class Evidence:
                        for n, e in self._errors.items()]
 
     def forked(self, fit_elsewhere: Callable[[], float | None]) -> None:
-        """Make this copy of the evidence usable in a forked process: fresh locks, no
-        progress messages, and a plain fit's seconds read from the parent."""
+        """Make this copy of the evidence usable in a forked process: fresh locks, no holds,
+        no progress messages, and a plain fit's seconds read from the parent."""
         self._locks = {}
         self._locks_guard = threading.Lock()
+        self._pending = {}  # the parent's holds are the parent's: nothing waits here
         self._progress = None
         self._fit_elsewhere = fit_elsewhere
 

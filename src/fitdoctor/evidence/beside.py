@@ -15,6 +15,11 @@ here only read arrays with NumPy and scikit-learn. Each result comes back throug
 is ready; one that cannot be pickled, or a child that dies, leaves that probe to be measured
 in this process by the check that asks for it, as if it had never been started.
 
+Once the probe run is done, this process's core is free again: `ForkedProbes.take_over`
+measures here, from the last, the probes the child has not started, while the child goes on
+with the others from the first. Each probe is claimed once, by whichever process comes to it
+first (a shared array), so none is measured twice and the two meet in the middle.
+
 Forking is used on Linux only; elsewhere (macOS forks unsafely once system frameworks run
 threads, Windows cannot fork), or with `FITDOCTOR_FORK_PROBES=0` in the environment, the
 probes run in a thread as before.
@@ -30,6 +35,7 @@ import pickle
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fitdoctor.evidence.base import Evidence
@@ -42,6 +48,9 @@ GRACE = 3.0
 #: scaling bench's digits MLP to 9.2 s, and at 19 to 7.6 s (`Setup.train` beside a forked
 #: busy loop, one run each).
 NICENESS = 19
+
+#: Who claimed a probe (`ForkedProbes`' shared array): nobody yet, the child, this process.
+UNCLAIMED, CHILD, PARENT = 0, 1, 2
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +67,11 @@ class ForkedProbes:
     """The CPU-only probes `names`, measured for `evidence` in a forked child process.
 
     While the child works, each of its probes is held (`Evidence.hold`), so a check that asks
-    for one waits for the child's result instead of measuring it a second time. Call
-    `fit_timed` once the probe run has timed a plain fit, so the child's clocks can tell
-    their probes when to stop (`fitdoctor.evidence.cost.Clock`); `join` waits for the rest.
+    for one waits for the child's result instead of measuring it a second time; each is
+    released as its result comes back. Call `fit_timed` once the probe run has timed a plain
+    fit, so the child's clocks can tell their probes when to stop
+    (`fitdoctor.evidence.cost.Clock`); then `take_over` to measure here what the child has not
+    started; `join` waits for the rest.
     """
 
     def __init__(self, evidence: Evidence, names: list[str]) -> None:
@@ -68,35 +79,62 @@ class ForkedProbes:
         self.names = list(names)
         context = multiprocessing.get_context("fork")
         self._fit = context.Value("d", -1.0, lock=False)
+        self._claims = context.Array("b", len(self.names))  # UNCLAIMED each, with a lock
+        self._first_claim = context.Event()  # set by the child once it has claimed its first
+        self._forked = threading.Event()  # set once the child was started, or could not be
+        self._child: Any = None
         self._receive, send = context.Pipe(duplex=False)
-        self._held = threading.Event()
+        self._releases = {name: evidence.hold(name) for name in self.names}
         self._thread = threading.Thread(target=self._collect, args=(context, send),
                                         daemon=True, name="fitdoctor-forked-probes")
         self._thread.start()
-        self._held.wait()
 
     def fit_timed(self, seconds: float | None) -> None:
         """Tell the child how long a plain fit took (the probe run's)."""
         if seconds is not None:
             self._fit.value = float(seconds)
 
+    def take_over(self, measure: Callable[[str], None]) -> list[str]:
+        """Measure here (`measure(name)`), from the last, each probe the child has not started.
+
+        Call it once this process's training is done. The child claims its probes in order,
+        so the first one found claimed from the end ends the search; and it always gets its
+        first (this waits for its first claim while it lives), so what a probe measures does
+        not depend on how soon the child started. Returns the names measured here.
+        """
+        self._forked.wait()
+        while (self._child is not None and self._child.is_alive()
+               and not self._first_claim.wait(0.05)):
+            pass
+        taken = []
+        for index in reversed(range(len(self.names))):
+            if not _claim(self._claims, index, PARENT):
+                break
+            name = self.names[index]
+            self._releases[name]()
+            measure(name)
+            taken.append(name)
+        return taken
+
     def join(self) -> None:
         """Wait until every result has come back (or the child is gone)."""
         self._thread.join()
 
     def _collect(self, context: Any, send: Any) -> None:
-        """Hold the probes, fork the child, adopt each result as it arrives, release all."""
-        releases = [self.evidence.hold(name) for name in self.names]
+        """Fork the child, adopt each result as it arrives, release every hold at the end."""
         child = None
         try:
             child = context.Process(target=_child, args=(self.evidence, self.names, send,
-                                                         self._fit),
+                                                         self._fit, self._claims,
+                                                         self._first_claim),
                                     daemon=True, name="fitdoctor-probes")
             child.start()
+            self._child = child
         except Exception:  # no process to be had: the checks measure here
             logger.debug("could not fork the CPU-only probes", exc_info=True)
+            child = None
         finally:
-            self._held.set()
+            self._forked.set()
         send.close()
         try:
             if child is not None:
@@ -105,7 +143,7 @@ class ForkedProbes:
                     child.kill()
                 child.join()
         finally:
-            for release in releases:
+            for release in self._releases.values():
                 release()
             self._receive.close()
 
@@ -133,15 +171,32 @@ class ForkedProbes:
                 logger.debug("a probe's result from the child could not be read", exc_info=True)
                 continue
             self.evidence.adopt(name, kind, value, seconds)
+            if name in self._releases and kind != "unsent":
+                self._releases[name]()  # a check waiting for it reads it now
 
 
-def _child(evidence: Evidence, names: list[str], send: Any, fit: Any) -> None:
-    """In the forked process: measure `names` and send every result, dependencies too."""
+def _claim(claims: Any, index: int, who: int) -> bool:
+    """Claim probe `index` for `who` (CHILD or PARENT); False when it was claimed already."""
+    with claims.get_lock():
+        if claims[index] != UNCLAIMED:
+            return False
+        claims[index] = who
+        return True
+
+
+def _child(evidence: Evidence, names: list[str], send: Any, fit: Any, claims: Any,
+           first_claim: Any) -> None:
+    """In the forked process: measure, in order, each of `names` this process claims first,
+    and send every result, dependencies too."""
     gc.freeze()  # never finalize the parent's objects here (TensorFlow's among them)
     os.nice(NICENESS)  # the user's training comes first: this child takes the cycles it leaves
     evidence.forked(lambda: fit.value if fit.value > 0 else None)
     sent = {done for done, *_ in evidence.outcomes()}  # the parent has those already
-    for name in names:
+    for index, name in enumerate(names):
+        claimed = _claim(claims, index, CHILD)
+        first_claim.set()
+        if not claimed:
+            break  # the parent took it, and every one after it
         try:
             evidence.get(name)
         except Exception:  # kept by `evidence`; sent below as an error
