@@ -90,7 +90,7 @@ def test_the_clock_has_no_deadline_until_the_probe_run_is_timed(digits):
     evidence.get("probe_run")
     fit = cost.plain_fit_seconds(evidence)
     assert fit == evidence.get("probe_run").fit_seconds[0] > 0
-    assert clock.deadline() >= clock.started + cost.MIN_SECONDS - fit and not clock.expired()
+    assert clock.deadline() >= clock.started + cost._floor(fit) and not clock.expired()
     assert cost.share(evidence, "baselines").seconds == pytest.approx(0.1 * fit)
 
 
@@ -146,11 +146,11 @@ def test_oof_probs_past_its_time_keep_the_first_screening_model(digits, monkeypa
     assert "past the diagnosis's 1 plain fits" in oof.notes[0]
 
 
-@pytest.mark.parametrize("fit, floor_seconds", [(2.0, 8.0), (6.0, 4.0), (9.9, 0.1), (10.1, 0.0),
-                                                (30.0, 0.0)])
-def test_the_clock_floors_a_probe_by_what_a_short_fit_leaves_of_ten_seconds(
+@pytest.mark.parametrize("fit, floor_seconds", [(0.5, 9.0), (1.0, 8.0), (3.0, 4.0),
+                                                (4.95, 0.1), (5.1, 0.0), (30.0, 0.0)])
+def test_the_clock_floors_a_probe_on_a_short_fit_down_to_nothing_at_five_seconds(
         digits, monkeypatch, fit, floor_seconds):
-    # the floor shrinks to nothing as the fit nears ten seconds: no step in the cost there
+    # the floor shrinks to nothing as the fit nears five seconds: no step in the cost there
     (x, y), (xv, yv) = digits
     setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:200], y[:200]),
                                         (xv[:50], yv[:50]), {"epochs": 2})
@@ -206,7 +206,7 @@ def test_the_probe_run_estimates_a_fit_for_the_probes_beside_only_where_it_share
     assert len(told) == 1  # once, after the second epoch, while the probe run still trains
     seconds, read, deadline = told[0]
     assert seconds == evidence.fit_estimate == read > 0
-    assert deadline == pytest.approx(max(clock.started + max(cost.MIN_SECONDS - seconds, 0.0),
+    assert deadline == pytest.approx(max(clock.started + cost._floor(seconds),
                                          evidence.started + 1.2 * seconds,
                                          clock.started + 0.04 * seconds))
     assert cost.plain_fit_seconds(evidence) == run.fit_seconds[0]  # timed: the estimate is done

@@ -11,13 +11,14 @@ the probe runs, the *spare* fits, is shared among the other probes by `SHARES`:
   on how busy the machine is.
 - Probes that only use the CPU (`BESIDE_TRAINING`: baselines, feature relevance with its
   ablations of the fast baseline, the data audit) start when the diagnosis starts, on the
-  cores training leaves idle (`fitdoctor.evidence.beside`: a forked process on Linux, a
-  thread elsewhere). They work on bounded samples and may
+  cores training leaves idle (`fitdoctor.evidence.beside`: a forked process on Linux, which
+  hands this process what it has not started once the probe run is done; a thread
+  elsewhere). They work on bounded samples and may
   run until the diagnosis as a whole has spent its budget (on a machine whose cores the
   training uses, counted while it trains too, from an estimate of the fit), or for their own
-  share after that; where a plain fit takes less than `MIN_SECONDS`, always for at least what
-  the fit leaves of `MIN_SECONDS`. A probe that stops early says what it skipped in its
-  measurements.
+  share after that; where a plain fit takes less than `FLOOR_ENDS` (5 s), always for at least
+  a floor that shrinks from `MIN_SECONDS` (10 s) to nothing there. A probe that stops early
+  says what it skipped in its measurements.
 
 Example (`tests/test_cost.py` runs it):
 
@@ -56,18 +57,24 @@ SHARES: dict[str, float] = {
 #: come last, so they take what is left instead of pushing the fixed ones past the budget.
 BESIDE_TRAINING = ("data_stats", "oof_probs", "neighbours", "row_effects", "data_shift",
                    "baselines", "feature_relevance")
-#: Where a plain fit takes less than this, a CPU-only probe may always run for what the fit
-#: leaves of it (`MIN_SECONDS - fit`): below it a time cap would make results depend on the
-#: machine's load for setups whose whole fit takes a few seconds. The floor shrinks to nothing
-#: as the fit nears `MIN_SECONDS`, so a diagnosis's cost has no step there: with a floor of the
-#: whole ten seconds, a 9.9-s fit let seven probes add a minute to a diagnosis that promised 1.2
-#: fits, and a 10.1-s fit let them add two seconds.
+#: Seconds a CPU-only probe may always run where a plain fit takes no time at all: below it a
+#: time cap would make results depend on the machine's load for setups whose whole fit takes a
+#: few seconds (the tests', the fault benchmark's). The floor shrinks linearly to nothing at a
+#: fit of `FLOOR_ENDS` seconds (`_floor`), so a diagnosis's cost has no step there: with a
+#: floor of the whole ten seconds, a 9.9-s fit let seven probes add a minute to a diagnosis
+#: that promised 1.2 fits, and a 10.1-s fit let them add two seconds.
 MIN_SECONDS = 10.0
+#: The plain fit, in seconds, from which a CPU-only probe has no floor. At 10 s (the floor
+#: `MIN_SECONDS - fit`), a 6-7-s fit of 8,000 MNIST digits gave each probe after the probe run
+#: 3-4 s of its own and `quick` cost 1.5-2.0 plain fits in one process; without a floor 1.3.
+FLOOR_ENDS = 5.0
 
 
 def _floor(fit: float) -> float:
-    """Seconds a CPU-only probe may always run, given a plain fit of `fit` seconds."""
-    return max(0.0, MIN_SECONDS - fit)
+    """Seconds a CPU-only probe may always run, given a plain fit of `fit` seconds: from
+    `MIN_SECONDS` for an instant fit down to none from `FLOOR_ENDS` on (8 s at a 1-s fit,
+    4 s at 3 s)."""
+    return MIN_SECONDS * max(0.0, 1.0 - fit / FLOOR_ENDS)
 
 
 def spare_fits(budget: Budget) -> float:
@@ -134,8 +141,7 @@ class Clock:
     estimate of a plain fit counts from its second epoch on. After the probe run (or with that
     estimate) it may run until the whole diagnosis's budget is spent (`fit_multiple` plain fits
     from the diagnosis's start), or for its own share from its own start, whichever is later;
-    where a plain fit is shorter than `MIN_SECONDS`, for at least what it leaves of
-    `MIN_SECONDS`.
+    where a plain fit is shorter than `FLOOR_ENDS`, for at least its floor (`_floor`).
 
     Args:
         evidence: The evidence the probe measures for.
