@@ -34,6 +34,8 @@ def test_inside_the_context_the_array_pipeline_does_not_autotune_and_outside_it_
 def test_setup_train_builds_its_pipelines_without_autotuning(digits, monkeypatch):
     """Every dataset Keras builds from arrays inside `Setup.train` (training and validation)
     has autotuning off; the same fit outside it keeps TensorFlow's default."""
+    with keras_pipelines_without_autotune():
+        pass  # installed first: the recorder below sees what fitdoctor's wrapper returns
     seen = []
     built = ArrayDataAdapter.get_tf_dataset
 
