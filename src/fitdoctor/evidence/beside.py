@@ -81,12 +81,21 @@ class ForkedProbes:
         self._fit = context.Value("d", -1.0, lock=False)
         self._claims = context.Array("b", len(self.names))  # UNCLAIMED each, with a lock
         self._first_claim = context.Event()  # set by the child once it has claimed its first
-        self._forked = threading.Event()  # set once the child was started, or could not be
-        self._child: Any = None
         self._receive, send = context.Pipe(duplex=False)
         self._releases = {name: evidence.hold(name) for name in self.names}
-        self._thread = threading.Thread(target=self._collect, args=(context, send),
-                                        daemon=True, name="fitdoctor-forked-probes")
+        self._child: Any = None
+        try:
+            self._child = context.Process(
+                target=_child, args=(evidence, self.names, send, self._fit, self._claims,
+                                     self._first_claim),
+                daemon=True, name="fitdoctor-probes")
+            self._child.start()
+        except Exception:  # no process to be had: this process measures them
+            logger.debug("could not fork the CPU-only probes", exc_info=True)
+            self._child = None
+        send.close()
+        self._thread = threading.Thread(target=self._collect, daemon=True,
+                                        name="fitdoctor-forked-probes")
         self._thread.start()
 
     def fit_timed(self, seconds: float | None) -> None:
@@ -102,7 +111,6 @@ class ForkedProbes:
         first (this waits for its first claim while it lives), so what a probe measures does
         not depend on how soon the child started. Returns the names measured here.
         """
-        self._forked.wait()
         while (self._child is not None and self._child.is_alive()
                and not self._first_claim.wait(0.05)):
             pass
@@ -120,22 +128,9 @@ class ForkedProbes:
         """Wait until every result has come back (or the child is gone)."""
         self._thread.join()
 
-    def _collect(self, context: Any, send: Any) -> None:
-        """Fork the child, adopt each result as it arrives, release every hold at the end."""
-        child = None
-        try:
-            child = context.Process(target=_child, args=(self.evidence, self.names, send,
-                                                         self._fit, self._claims,
-                                                         self._first_claim),
-                                    daemon=True, name="fitdoctor-probes")
-            child.start()
-            self._child = child
-        except Exception:  # no process to be had: the checks measure here
-            logger.debug("could not fork the CPU-only probes", exc_info=True)
-            child = None
-        finally:
-            self._forked.set()
-        send.close()
+    def _collect(self) -> None:
+        """Adopt each result as it arrives, then release every hold."""
+        child = self._child
         try:
             if child is not None:
                 self._adopt_until_done(child)
