@@ -436,3 +436,38 @@ def test_the_f_screen_ranks_a_perfect_separator_first_and_a_constant_column_last
     noise = np.random.default_rng(0).normal(size=100)
     f = _f_statistic(np.c_[y * 3.0, np.ones(100), noise], y, classification=True)
     assert f[0] > f[2] > f[1] == 0.0
+
+
+@pytest.mark.parametrize("holes", [0.0, 0.1, 1.0])
+def test_column_percentiles_and_medians_are_numpys_nan_aware_numbers(holes):
+    """The fast per-column statistics the data audit reads give exactly NumPy's NaN-aware
+    numbers, on columns with no NaN, some NaN and only NaN alike."""
+    import warnings
+
+    from fitdoctor.evidence.data_stats import column_medians, column_percentiles
+
+    x = np.random.default_rng(3).normal(size=(200, 6))
+    x[np.random.default_rng(4).random(x.shape) < holes] = np.nan
+    x[:, 0] = np.where(holes > 0, np.nan, x[:, 0])  # a column with no finite value when holed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "All-NaN slice encountered"
+        np.testing.assert_array_equal(column_percentiles(x, [1, 25, 99]),
+                                      np.nanpercentile(x, [1, 25, 99], axis=0))
+        np.testing.assert_array_equal(column_medians(x), np.nanmedian(x, axis=0))
+
+
+def test_a_wide_reduction_fitted_on_the_same_table_is_fitted_once():
+    """The probes that read the same training sample share one fitted reduction; a different
+    table, seed or standardisation gets its own."""
+    from fitdoctor.evidence.data_stats import wide_reduction
+
+    x = np.random.default_rng(5).normal(size=(60, 250)).astype("float32")
+    first = wide_reduction(x, 0)
+    assert wide_reduction(x.copy(), 0) is first
+    assert wide_reduction(x, 1) is not first
+    assert wide_reduction(x, 0, standardise=False) is not first
+    changed = x.copy()
+    changed[0, 0] += 1.0
+    assert wide_reduction(changed, 0) is not first
+    np.testing.assert_array_equal(first.transform(x), wide_reduction(x.copy(), 0).transform(x))
+    assert wide_reduction(x[:, :100], 0) is None  # narrow: nothing to reduce

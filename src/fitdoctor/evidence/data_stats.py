@@ -14,6 +14,8 @@ neighbour search on 784 single pixels costs many times what the user's fit does.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import threading
 from typing import Any
 
 import numpy as np
@@ -99,6 +101,29 @@ def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):
     """
     if x_fit.ndim != 2 or x_fit.shape[1] <= REDUCE_ABOVE or len(x_fit) < 3:
         return None  # narrow enough, or too few rows to fit components on
+    key = (seed, standardise, x_fit.shape, x_fit.dtype.str,
+           hashlib.blake2b(np.ascontiguousarray(x_fit).data, digest_size=16).digest())
+    with _REDUCTIONS_LOCK:
+        if key in _REDUCTIONS:
+            return _REDUCTIONS[key]
+    reduction = _fit_reduction(x_fit, seed, standardise)
+    with _REDUCTIONS_LOCK:
+        _REDUCTIONS[key] = reduction
+        while len(_REDUCTIONS) > _MAX_REDUCTIONS:
+            del _REDUCTIONS[next(iter(_REDUCTIONS))]  # the oldest
+    return reduction
+
+
+#: Reductions fitted already, by seed, standardisation and the exact bytes of the table they
+#: were fitted on: the out-of-fold probabilities, the row effects and the baselines read the
+#: same training sample, and on 8,000 MNIST digits each fit took 0.35 s. A fitted pipeline's
+#: `transform` only reads it, so one may serve them all, from any thread.
+_REDUCTIONS: dict[tuple, Any] = {}
+_REDUCTIONS_LOCK = threading.Lock()
+_MAX_REDUCTIONS = 4
+
+
+def _fit_reduction(x_fit: np.ndarray, seed: int, standardise: bool):
     from sklearn.decomposition import PCA
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -165,11 +190,39 @@ class Ranges:
     p99: np.ndarray
 
 
+def column_percentiles(x: np.ndarray, q) -> np.ndarray:
+    """`np.nanpercentile(x, q, axis=0)` for a 2-D `x`: the same numbers, at NumPy's vectorized
+    speed for the columns that hold no NaN.
+
+    NumPy's NaN-aware versions loop over the columns in Python whether or not they hold NaN:
+    on 1,759 photos of 64x64x3 values this took 2.0 s, against 0.7 s for `np.percentile`.
+    """
+    return _by_columns(x, lambda a: np.percentile(a, q, axis=0),
+                       lambda a: np.nanpercentile(a, q, axis=0), np.shape(q))
+
+
+def column_medians(x: np.ndarray) -> np.ndarray:
+    """`np.nanmedian(x, axis=0)` for a 2-D `x`, as fast as `column_percentiles`."""
+    return _by_columns(x, lambda a: np.median(a, axis=0), lambda a: np.nanmedian(a, axis=0), ())
+
+
+def _by_columns(x: np.ndarray, dense, nan_aware, leading: tuple[int, ...]) -> np.ndarray:
+    """`dense` on the columns of `x` without NaN and `nan_aware` on the others, put together."""
+    gaps = np.isnan(x).any(axis=0)
+    if not gaps.any():
+        return dense(x)
+    out = np.empty(leading + (x.shape[1],))
+    if not gaps.all():
+        out[..., ~gaps] = dense(x[:, ~gaps])
+    out[..., gaps] = nan_aware(x[:, gaps])
+    return out
+
+
 def ranges_of(sample: np.ndarray) -> Ranges:
     """Measure `Ranges` of a 2-D sample, ignoring NaN and infinite values."""
     finite = np.where(np.isfinite(sample), sample, np.nan).astype("float64")
     finite[:, np.isnan(finite).all(axis=0)] = 0.0
-    p01, p99 = np.nanpercentile(finite, [1, 99], axis=0)
+    p01, p99 = column_percentiles(finite, [1, 99])
     return Ranges(minimum=np.nanmin(finite, axis=0), maximum=np.nanmax(finite, axis=0),
                   mean=np.nanmean(finite, axis=0), std=np.nanstd(finite, axis=0),
                   p01=p01, p99=p99)

@@ -35,6 +35,7 @@ from fitdoctor.evidence.data_stats import (
     REDUCE_ABOVE,
     TOKEN_IDS,
     class_ids,
+    column_medians,
     is_image,
     sample_rows,
     table_view,
@@ -140,7 +141,7 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
     rows = sample_rows(setup.n_train, limit, evidence.seed + 7)
     x, names = table_view(np.asarray(setup.x_train)[rows], setup.feature_names)
     x = np.where(np.isfinite(x), x, np.nan)
-    median = np.nan_to_num(np.nanmedian(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0))
+    median = np.nan_to_num(column_medians(np.where(np.isnan(x).all(axis=0), 0.0, x)))
     x = np.where(np.isnan(x), median, x)
     if setup.task.is_classification:
         y = class_ids(np.asarray(setup.y_train)[rows]).astype("float64")

@@ -23,6 +23,8 @@ import numpy as np
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
 from fitdoctor.evidence.data_stats import (
     TOKEN_IDS,
+    column_medians,
+    column_percentiles,
     reduced,
     sample_rows,
     table_view,
@@ -80,9 +82,9 @@ class Neighbours:
 def robust_scale(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     """Impute NaN/Inf with the training median and scale every array by the training spread."""
     train = np.where(np.isfinite(train), train, np.nan)
-    median = np.nanmedian(np.where(np.isnan(train).all(axis=0), 0.0, train), axis=0)
+    median = column_medians(np.where(np.isnan(train).all(axis=0), 0.0, train))
     median = np.nan_to_num(median)
-    q25, q75 = np.nanpercentile(np.where(np.isnan(train), median, train), [25, 75], axis=0)
+    q25, q75 = column_percentiles(np.where(np.isnan(train), median, train), [25, 75])
     scale = (q75 - q25) / 1.349
     std = np.nanstd(train, axis=0)
     scale = np.where(scale > 0, scale, std)
