@@ -471,3 +471,27 @@ def test_a_wide_reduction_fitted_on_the_same_table_is_fitted_once():
     assert wide_reduction(changed, 0) is not first
     np.testing.assert_array_equal(first.transform(x), wide_reduction(x.copy(), 0).transform(x))
     assert wide_reduction(x[:, :100], 0) is None  # narrow: nothing to reduce
+
+
+@pytest.mark.parametrize("holes", [0.0, 0.05])
+def test_ranges_are_numpys_nan_aware_statistics_of_the_finite_values(holes):
+    """`ranges_of` gives, bit for bit, NumPy's NaN-aware statistics over the finite values,
+    whether or not the sample holds NaN or Inf, and leaves the sample as it was."""
+    from fitdoctor.evidence.data_stats import ranges_of
+
+    x = (np.random.default_rng(6).normal(size=(500, 8)) * 50).astype("float32")
+    x[np.random.default_rng(7).random(x.shape) < holes] = np.nan
+    if holes:
+        x[:, 1] = np.inf
+    given = x.copy()
+    ranges = ranges_of(x)
+    np.testing.assert_array_equal(x, given)
+    values = np.where(np.isfinite(x), x, np.nan).astype("float64")
+    values[:, np.isnan(values).all(axis=0)] = 0.0
+    p01, p99 = np.nanpercentile(values, [1, 99], axis=0)
+    for got, want in ((ranges.minimum, np.nanmin(values, axis=0)),
+                      (ranges.maximum, np.nanmax(values, axis=0)),
+                      (ranges.mean, np.nanmean(values, axis=0)),
+                      (ranges.std, np.nanstd(values, axis=0)), (ranges.p01, p01),
+                      (ranges.p99, p99)):
+        np.testing.assert_array_equal(got, want)

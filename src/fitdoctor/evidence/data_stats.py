@@ -219,12 +219,23 @@ def _by_columns(x: np.ndarray, dense, nan_aware, leading: tuple[int, ...]) -> np
 
 
 def ranges_of(sample: np.ndarray) -> Ranges:
-    """Measure `Ranges` of a 2-D sample, ignoring NaN and infinite values."""
-    finite = np.where(np.isfinite(sample), sample, np.nan).astype("float64")
-    finite[:, np.isnan(finite).all(axis=0)] = 0.0
-    p01, p99 = column_percentiles(finite, [1, 99])
-    return Ranges(minimum=np.nanmin(finite, axis=0), maximum=np.nanmax(finite, axis=0),
-                  mean=np.nanmean(finite, axis=0), std=np.nanstd(finite, axis=0),
+    """Measure `Ranges` of a 2-D sample, ignoring NaN and infinite values.
+
+    A sample with only finite values (the usual case) is read without the NaN-aware
+    reductions, which copy it first: the same numbers, and on the 20 million values of a
+    photo sample each copy is 160 MB.
+    """
+    values = np.asarray(sample, dtype="float64")
+    finite = np.isfinite(values)
+    if finite.all():
+        p01, p99 = np.percentile(values, [1, 99], axis=0)
+        return Ranges(minimum=values.min(axis=0), maximum=values.max(axis=0),
+                      mean=values.mean(axis=0), std=values.std(axis=0), p01=p01, p99=p99)
+    values = np.where(finite, values, np.nan)
+    values[:, ~finite.any(axis=0)] = 0.0
+    p01, p99 = column_percentiles(values, [1, 99])
+    return Ranges(minimum=np.nanmin(values, axis=0), maximum=np.nanmax(values, axis=0),
+                  mean=np.nanmean(values, axis=0), std=np.nanstd(values, axis=0),
                   p01=p01, p99=p99)
 
 
