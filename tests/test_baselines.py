@@ -367,3 +367,65 @@ def _untimed(measured):
     if isinstance(measured, list):
         return [_untimed(v) for v in measured]
     return measured
+
+
+class _ClockAfter:
+    """A probe clock that expires after it has been read `reads` times."""
+
+    def __init__(self, reads: int) -> None:
+        self.reads = reads
+
+    def expired(self) -> bool:
+        self.reads -= 1
+        return self.reads < 0
+
+    def spent(self) -> str:
+        return "time spent"
+
+
+def _boosted(n_rows: int):
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x, y = make_classification(n_rows, 12, n_informative=6, n_classes=3, random_state=0)
+    model = HistGradientBoostingClassifier(max_iter=40, learning_rate=0.2, max_leaf_nodes=15,
+                                           random_state=0)
+    return model, x, y
+
+
+def test_boosted_trees_grown_between_clock_readings_are_the_trees_of_one_call():
+    from sklearn.base import clone
+
+    from fitdoctor.evidence.baselines import _fit
+
+    model, x, y = _boosted(2000)
+    whole = clone(model).fit(x, y)
+    assert _fit(model, x, y, _ClockAfter(reads=10)) == ""
+    assert model.n_iter_ == 40
+    np.testing.assert_array_equal(model.predict_proba(x), whole.predict_proba(x))
+    assert (model.max_iter, model.warm_start) == (40, False)  # a clone starts afresh
+
+
+def test_boosted_trees_stop_once_the_clock_is_spent_and_say_after_how_many_rounds():
+    from fitdoctor.evidence.baselines import BOOSTING_ROUNDS_PER_STEP, _fit
+
+    model, x, y = _boosted(2000)
+    stopped = _fit(model, x, y, _ClockAfter(reads=1))
+    assert stopped == (f"stopped after {2 * BOOSTING_ROUNDS_PER_STEP} of 40 boosting rounds: "
+                       "time spent")
+    assert (model.max_iter, model.warm_start) == (40, False)
+    # with early stopping (above 10,000 rows by default) one call, whatever the clock says
+    model, x, y = _boosted(10_500)
+    assert _fit(model, x, y, _ClockAfter(reads=0)) == ""
+    assert model.n_iter_ > BOOSTING_ROUNDS_PER_STEP
+
+
+def test_baselines_leave_out_boosted_trees_stopped_by_the_clock_and_say_so(monkeypatch):
+    from fitdoctor.evidence import cost
+
+    reads = iter([False])  # gradient boosting starts, grows one step, then time is up
+    monkeypatch.setattr(cost.Clock, "expired", lambda self: next(reads, True))
+    result = evidence_for(small_mlp(), breast_cancer(scaled=True)).get("baselines")
+    assert [s.name for s in result.scores] == ["logistic_regression"]
+    assert any(n.startswith("gradient_boosting left out: stopped after 10 of 40 boosting rounds")
+               for n in result.notes)
