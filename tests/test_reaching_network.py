@@ -124,38 +124,3 @@ def test_a_normalization_adapted_on_nan_makes_every_input_nan(digits_with_nan):
     assert len(found) == 1
     assert found[0].evidence["rows_made_nonfinite_by_preprocessing"] > 1000
     assert "turn NaN/Inf in the model's Normalization layer" in found[0].title
-
-
-@pytest.mark.slow
-def test_the_forward_pass_is_measured_beside_the_probe_run_and_keras_stays_in_this_process(
-        cancer, monkeypatch, tmp_path):
-    """The diagnosis pushes the sample through the fresh model here, before the probe run,
-    and measures what came out in the forked process of the CPU-only probes: the same
-    numbers as measured here alone."""
-    import os
-
-    from fitdoctor.evidence import base
-    from fitdoctor.evidence.beside import can_fork
-
-    if not can_fork():
-        pytest.skip("the CPU-only probes are forked on Linux only")
-    build = classifier(30, 2, keras.layers.Normalization)
-    setup = fitdoctor.Setup.from_arrays(build, *cancer, {"epochs": 2, "batch_size": 32})
-    alone = Evidence(setup, get_budget("quick")).get("forward_pass")
-    probes = base.registered_probes()
-    for name in ("first_layer_inputs", "forward_pass"):
-        def recorded(evidence, name=name, measure=probes[name]):
-            (tmp_path / f"{name}.{os.getpid()}").touch()
-            return measure(evidence)
-
-        monkeypatch.setitem(base._PROBES, name, recorded)
-    report = fitdoctor.diagnose(setup=setup, checks=["unscaled_inputs", "baseline_beats_model"],
-                                budget="quick")
-    ran = {p.stem: int(p.suffix[1:]) for p in tmp_path.iterdir()}
-    assert ran["first_layer_inputs"] == os.getpid() != ran["forward_pass"]
-    classification = {k: v for k, v in alone.to_measurements().items()
-                      if not k.startswith("prediction_")}  # NaN, written "nan" in reports
-    assert report.measurements["forward_pass"].items() >= classification.items()
-    found = [f for f in report.problems if f.id == "unscaled_inputs"]
-    assert len(found) == 1 and found[0].evidence["largest_magnitude"] == pytest.approx(
-        float(np.max(np.maximum(np.abs(alone.ranges.p01), np.abs(alone.ranges.p99)))))

@@ -110,18 +110,17 @@ def start_beside_training(evidence: Evidence, checks: list[Check]) -> Joinable |
     process on Linux (`fitdoctor.evidence.beside`: a thread would share the interpreter's
     lock with the training loop), in a background thread elsewhere. The first check that asks
     for one waits for it (`Evidence.get` runs each probe once). Everything that builds a Keras
-    model (the model's reading, the token-id test, the forward pass's fresh model) is done here
-    first, so the probes beside never touch Keras and the probe runs stay seeded as they
-    were. Then the probe run starts in this thread; once it is done, this thread measures,
-    from the last, the forked probes the child has not started (`ForkedProbes.take_over`).
-    Returns what to join, or None when nothing trains or nothing runs beside it.
+    model (the model's reading, the token-id test) is done here first, so the probes beside
+    never touch Keras and the probe runs stay seeded as they were. Then the probe run starts
+    in this thread; once it is done, this thread measures, from the last, the forked probes
+    the child has not started (`ForkedProbes.take_over`). Returns what to join, or None when
+    nothing trains or nothing runs beside it.
     """
     needed = {name for check in checks if check.applies(evidence) for name in check.requires}
     names = [name for name in BESIDE_TRAINING if name in needed]
     if not names or "probe_run" not in needed:
         return None
-    _measure(evidence, ["model_info", *(["first_layer_inputs"] if "forward_pass" in names
-                                         else [])])
+    _measure(evidence, ["model_info"])
     try:
         _ = evidence.setup.token_inputs  # cached on the setup
     except Exception:  # a build_model that raises: the checks report it

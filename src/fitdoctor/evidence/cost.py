@@ -55,8 +55,8 @@ SHARES: dict[str, float] = {
 #: probes, in this order. Those whose work is mostly fixed by the data's size come first; the two
 #: with the most work they drop once the budget is spent (more baseline models, more ablations)
 #: come last, so they take what is left instead of pushing the fixed ones past the budget.
-BESIDE_TRAINING = ("forward_pass", "data_stats", "oof_probs", "neighbours", "row_effects",
-                   "data_shift", "baselines", "feature_relevance")
+BESIDE_TRAINING = ("data_stats", "oof_probs", "neighbours", "row_effects", "data_shift",
+                   "baselines", "feature_relevance")
 #: Seconds a CPU-only probe may always run where a plain fit takes no time at all: below it a
 #: time cap would make results depend on the machine's load for setups whose whole fit takes a
 #: few seconds (the tests', the fault benchmark's). The floor shrinks linearly to nothing at a

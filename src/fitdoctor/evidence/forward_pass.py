@@ -12,11 +12,6 @@ Two things are read off it:
 - where a regression output starts: the untrained model's predictions on the sample.
 
 The model is built with the diagnosis seed, so it is the model the probe run starts from.
-
-The forward pass comes in two halves: `first_layer_inputs` builds the model and pushes the
-sample through it (Keras), `forward_pass` measures what came out (NumPy alone). The diagnosis
-takes the first before the probe run and the second beside it, in the forked process of the
-CPU-only probes: on 1,759 photos of 64x64x3 values the measuring took about two seconds.
 """
 
 from __future__ import annotations
@@ -131,13 +126,13 @@ def leading_preprocessing(model: keras.Model) -> list[keras.layers.Layer]:
 
 
 def _through(layers: list[keras.layers.Layer], x: np.ndarray) -> np.ndarray:
-    """`x` after `layers` in training mode, as rows of flattened values (Keras' dtype)."""
+    """`x` after `layers` in training mode, as float64 rows of flattened values."""
     out = []
     for start in range(0, len(x), _BATCH):
         batch = keras.ops.convert_to_tensor(np.asarray(x[start:start + _BATCH]))
         for layer in layers:
             batch = layer(batch, training=True)
-        values = np.asarray(keras.ops.convert_to_numpy(batch))
+        values = np.asarray(keras.ops.convert_to_numpy(batch), dtype="float64")
         out.append(values.reshape(len(values), -1))
     return np.concatenate(out) if out else np.zeros((0, 1))
 
@@ -155,36 +150,8 @@ def _missing_rows(x: np.ndarray, limit: int) -> np.ndarray:
     return np.asarray(found[:limit], dtype=np.int64)
 
 
-@dataclasses.dataclass(frozen=True)
-class FirstLayerInputs:
-    """A seeded sample of training rows as a fresh model's first trainable layer receives them.
-
-    The half of the forward pass that needs Keras (`first_layer_inputs`); `forward_pass`
-    measures it with NumPy alone, so that it can run beside the probe run in a forked process
-    (`fitdoctor.evidence.beside`), which never touches Keras. Not in the report.
-
-    Args:
-        preprocessing: Class names of the leading layers the sample went through (see
-            `ForwardPass`).
-        raw: The sample as given, one row of flattened values each.
-        seen: The same rows after those layers (`raw` itself when there are none).
-        sampled_from: Training rows in all.
-        missing_rows_checked, missing_rows_reaching, prediction_mean, prediction_std: See
-            `ForwardPass`.
-    """
-
-    preprocessing: tuple[str, ...]
-    raw: np.ndarray
-    seen: np.ndarray
-    sampled_from: int
-    missing_rows_checked: int
-    missing_rows_reaching: int
-    prediction_mean: float
-    prediction_std: float
-
-
-@probe("first_layer_inputs")
-def first_layer_inputs(evidence: Evidence) -> FirstLayerInputs:
+@probe("forward_pass")
+def forward_pass(evidence: Evidence) -> ForwardPass:
     """Push a seeded sample of training rows through a fresh model built with the run's seed."""
     setup = evidence.setup
     keras.utils.set_random_seed(evidence.seed)
@@ -194,16 +161,25 @@ def first_layer_inputs(evidence: Evidence) -> FirstLayerInputs:
     rows = sample_rows(setup.n_train, audit_limit(setup, evidence.budget.max_audit_rows),
                        evidence.seed)
     raw = np.asarray(setup.x_train[rows])
+    flat_raw = raw.reshape(len(raw), -1).astype("float64")
     # dicts, lists and strings: the checks' table is already what the model's inputs become
     as_fed = setup.feed is None or setup.feed.kind != "inputs"
     layers = leading_preprocessing(model) if as_fed else []
-    seen, missing, reaching = raw.reshape(len(raw), -1), (), 0
     if layers:
         seen = _through(layers, raw)
+        unchanged = seen.shape == flat_raw.shape and bool(
+            np.allclose(seen, flat_raw, equal_nan=True))
+        created = int((np.isfinite(flat_raw).all(axis=1) & ~np.isfinite(seen).all(axis=1)).sum())
         missing = _missing_rows(setup.x_train, _MAX_MISSING_ROWS)
+        reaching = 0
         if len(missing):
             reaching = int((~np.isfinite(_through(layers, setup.x_train[missing]))).any(axis=1)
                            .sum())
+    else:
+        seen, unchanged, created, missing, reaching = flat_raw, True, 0, (), 0
+    names = setup.feature_names
+    if not names or len(names) != seen.shape[1]:
+        names = tuple(f"x[{i}]" for i in range(seen.shape[1]))
     mean = std = math.nan
     if setup.task.kind == "regression":
         inputs = setup.model_rows(rows[:_PREDICTION_ROWS])[0]
@@ -213,43 +189,17 @@ def first_layer_inputs(evidence: Evidence) -> FirstLayerInputs:
         finite = predictions[np.isfinite(predictions)]
         if finite.size:
             mean, std = float(finite.mean()), float(finite.std())
-    return FirstLayerInputs(
+    return ForwardPass(
         preprocessing=tuple(type(layer).__name__ for layer in layers),
-        raw=raw.reshape(len(raw), -1),
-        seen=seen,
+        feature_names=tuple(names),
+        image=is_image(setup.x_train),
+        ranges=ranges_of(seen),
+        rows_measured=len(rows),
         sampled_from=setup.n_train,
+        unchanged=unchanged,
         missing_rows_checked=len(missing),
         missing_rows_reaching=reaching,
+        nonfinite_created=created,
         prediction_mean=mean,
         prediction_std=std,
-    )
-
-
-@probe("forward_pass")
-def forward_pass(evidence: Evidence) -> ForwardPass:
-    """Measure what the first trainable layer of a fresh model receives (`first_layer_inputs`)."""
-    inputs = evidence.get("first_layer_inputs")
-    seen = np.asarray(inputs.seen, dtype="float64")
-    unchanged, created = True, 0
-    if inputs.preprocessing:
-        flat_raw = np.asarray(inputs.raw, dtype="float64")
-        unchanged = seen.shape == flat_raw.shape and bool(
-            np.allclose(seen, flat_raw, equal_nan=True))
-        created = int((np.isfinite(flat_raw).all(axis=1) & ~np.isfinite(seen).all(axis=1)).sum())
-    names = evidence.setup.feature_names
-    if not names or len(names) != seen.shape[1]:
-        names = tuple(f"x[{i}]" for i in range(seen.shape[1]))
-    return ForwardPass(
-        preprocessing=inputs.preprocessing,
-        feature_names=tuple(names),
-        image=is_image(evidence.setup.x_train),
-        ranges=ranges_of(seen),
-        rows_measured=len(seen),
-        sampled_from=inputs.sampled_from,
-        unchanged=unchanged,
-        missing_rows_checked=inputs.missing_rows_checked,
-        missing_rows_reaching=inputs.missing_rows_reaching,
-        nonfinite_created=created,
-        prediction_mean=inputs.prediction_mean,
-        prediction_std=inputs.prediction_std,
     )
