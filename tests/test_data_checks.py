@@ -495,3 +495,26 @@ def test_ranges_are_numpys_nan_aware_statistics_of_the_finite_values(holes):
                       (ranges.std, np.nanstd(values, axis=0)), (ranges.p01, p01),
                       (ranges.p99, p99)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_rows_of_an_image_table_made_once_are_the_rows_summarised_alone():
+    """`table_rows` reads each probe's sample from one summary of the whole image array: the
+    same numbers as summarising the sample alone, made once per array; tables are untouched."""
+    from fitdoctor.evidence import data_stats
+    from fitdoctor.evidence.data_stats import table_rows, table_view
+
+    photos = (np.random.default_rng(8).random((120, 16, 16, 3)) * 255).astype("float32")
+    rows = np.sort(np.random.default_rng(9).choice(120, 50, replace=False))
+    alone, names = table_view(photos[rows])
+    table, labels = table_rows(photos, rows)
+    np.testing.assert_array_equal(table, alone)
+    assert labels == names
+    summaries = len(data_stats._TABLES)
+    again, _ = table_rows(photos, rows[:10])
+    assert len(data_stats._TABLES) == summaries  # read from the same summary
+    np.testing.assert_array_equal(again, alone[:10])
+    other = photos.copy()
+    other[rows[0]] = 0.0  # another array of the same shape gets its own summary
+    np.testing.assert_array_equal(table_rows(other, rows)[0][0], table_view(other[rows])[0][0])
+    x = np.random.default_rng(10).normal(size=(40, 5))
+    np.testing.assert_array_equal(table_rows(x, rows[:5])[0], table_view(x[rows[:5]])[0])

@@ -22,7 +22,7 @@ from fitdoctor.evidence.data_stats import (
     TOKEN_IDS,
     reduced,
     sample_rows,
-    table_view,
+    table_rows,
     wide_reduction,
 )
 
@@ -81,8 +81,8 @@ def data_shift(evidence: Evidence) -> DataShift:
     va = sample_rows(len(setup.x_val), limit, evidence.seed + 6)
     if len(va) < 10:
         raise EvidenceUnavailable(f"only {len(va)} validation rows; a shift test needs 10 or more")
-    x_tr, names = table_view(np.asarray(setup.x_train)[tr], setup.feature_names)
-    x_va, _ = table_view(np.asarray(setup.x_val)[va], setup.feature_names)
+    x_tr, names = table_rows(setup.x_train, tr, setup.feature_names)
+    x_va, _ = table_rows(setup.x_val, va, setup.feature_names)
     x_tr = np.where(np.isfinite(x_tr), x_tr, np.nan)
     x_va = np.where(np.isfinite(x_va), x_va, np.nan)
     x = np.concatenate([x_tr, x_va])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,37 @@ def table_view(x: np.ndarray, names: tuple[str, ...] | None = None
     cols.append(img.reshape(n, -1, c).astype("float32").std(axis=1))
     labels.extend(f"std[c{k}]" for k in range(c))
     return np.concatenate(cols, axis=1), tuple(labels)
+
+
+def table_rows(x: np.ndarray, rows: np.ndarray, names: tuple[str, ...] | None = None
+               ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """`table_view(x[rows], names)`, the same numbers, for probes that sample their own rows.
+
+    An image array of at most twice the values one sample may hold is summarised once, whole,
+    and each probe's rows are read from that (the summary is made row by row, so a row's
+    values do not depend on which rows are summarised with it). On the 1,999 cats/dogs photos,
+    three probes summarised 1,627 of them for their training samples, about 0.3 s each.
+    """
+    x = np.asarray(x)
+    if not is_image(x) or x.size > 2 * _MAX_SAMPLE_VALUES:
+        return table_view(x[rows], names)
+    key = id(x)
+    with _TABLES_LOCK:
+        known = _TABLES.get(key)
+    if known is None or known[0]() is not x:
+        known = (weakref.ref(x), *table_view(x))
+        with _TABLES_LOCK:
+            _TABLES[key] = known
+            while len(_TABLES) > _MAX_TABLES:
+                del _TABLES[next(iter(_TABLES))]  # the oldest
+    return known[1][rows], known[2]
+
+
+#: Whole image arrays summarised already (`table_rows`), by the array's identity: a weak
+#: reference to it, its table and the table's column names.
+_TABLES: dict[int, tuple[Any, np.ndarray, tuple[str, ...]]] = {}
+_TABLES_LOCK = threading.Lock()
+_MAX_TABLES = 4
 
 
 def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from fitdoctor.evidence.base import EvidenceSkipped, EvidenceUnavailable
-from fitdoctor.evidence.data_stats import class_ids, table_view
+from fitdoctor.evidence.data_stats import class_ids, table_rows, table_view
 from fitdoctor.setup import Setup
 
 
@@ -42,9 +42,14 @@ def make_baseline(classification: bool, max_iter: int = 300):
     return make_pipeline(MedianImputer(), StandardScaler(), last)
 
 
-def features(x: np.ndarray, names: tuple[str, ...] | None = None) -> np.ndarray:
-    """Rows as the baseline reads them: `table_view`, with NaN/Inf as missing."""
-    table, _ = table_view(np.asarray(x), names)
+def features(x: np.ndarray, names: tuple[str, ...] | None = None, *,
+             rows: np.ndarray | None = None) -> np.ndarray:
+    """Rows as the baseline reads them (`rows` of `x`, or all): `table_view`, with NaN/Inf as
+    missing."""
+    if rows is None:
+        table, _ = table_view(np.asarray(x), names)
+    else:
+        table, _ = table_rows(x, rows, names)
     return np.where(np.isfinite(table), table, np.nan)
 
 

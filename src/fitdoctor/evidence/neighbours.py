@@ -27,7 +27,7 @@ from fitdoctor.evidence.data_stats import (
     column_percentiles,
     reduced,
     sample_rows,
-    table_view,
+    table_rows,
     wide_reduction,
 )
 
@@ -110,8 +110,8 @@ def neighbours(evidence: Evidence) -> Neighbours:
     limit = min(evidence.budget.max_audit_rows, MAX_NEIGHBOUR_ROWS)
     tr = sample_rows(setup.n_train, limit, evidence.seed + 3)
     va = sample_rows(len(setup.x_val), limit, evidence.seed + 4)
-    x_tr, names = table_view(np.asarray(setup.x_train)[tr], setup.feature_names)
-    x_va, _ = table_view(np.asarray(setup.x_val)[va], setup.feature_names)
+    x_tr, names = table_rows(setup.x_train, tr, setup.feature_names)
+    x_va, _ = table_rows(setup.x_val, va, setup.feature_names)
     x_tr, x_va = robust_scale(x_tr, x_va)
     k = min(int(np.clip(np.ceil(K_SHARE * len(tr)), K_MIN, K_MAX)) + 1, len(tr))
     with threadpool_limits(1):  # OpenMP threads oversubscribe a busy machine
@@ -201,8 +201,8 @@ def row_effects(evidence: Evidence) -> RowEffects:
     nb = evidence.get("neighbours")
     y_tr, classification = fb.targets(setup, np.asarray(setup.y_train)[nb.train_rows])
     y_va, _ = fb.targets(setup, np.asarray(setup.y_val)[nb.val_rows])
-    x_tr = fb.features(np.asarray(setup.x_train)[nb.train_rows], setup.feature_names)
-    x_va = fb.features(np.asarray(setup.x_val)[nb.val_rows], setup.feature_names)
+    x_tr = fb.features(setup.x_train, setup.feature_names, rows=nb.train_rows)
+    x_va = fb.features(setup.x_val, setup.feature_names, rows=nb.val_rows)
     with threadpool_limits(1):
         reduction = wide_reduction(x_tr, evidence.seed)
         x_tr, x_va = reduced(reduction, x_tr), reduced(reduction, x_va)
