@@ -124,3 +124,15 @@ def test_a_normalization_adapted_on_nan_makes_every_input_nan(digits_with_nan):
     assert len(found) == 1
     assert found[0].evidence["rows_made_nonfinite_by_preprocessing"] > 1000
     assert "turn NaN/Inf in the model's Normalization layer" in found[0].title
+
+
+def test_the_unchanged_test_answers_as_numpys_allclose_piece_by_piece(monkeypatch):
+    from fitdoctor.evidence import forward_pass
+
+    monkeypatch.setattr(forward_pass, "_CLOSE_VALUES", 16)  # 2 rows of 8 values a piece
+    a = np.random.default_rng(11).normal(size=(9, 8)).astype("float32")
+    a[4, 2] = np.nan
+    for b in (a.copy(), a * 1.001, np.where(np.arange(9)[:, None] == 8, a + 1.0, a)):
+        assert forward_pass._all_close(a, b) == np.allclose(a.astype("float64"),
+                                                            b.astype("float64"), equal_nan=True)
+    assert forward_pass._all_close(a, a.copy()) and not forward_pass._all_close(a, a * 1.001)
