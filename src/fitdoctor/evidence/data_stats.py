@@ -105,23 +105,38 @@ def table_rows(x: np.ndarray, rows: np.ndarray, names: tuple[str, ...] | None = 
     x = np.asarray(x)
     if not is_image(x) or x.size > 2 * _MAX_SAMPLE_VALUES:
         return table_view(x[rows], names)
-    key = id(x)
-    with _TABLES_LOCK:
-        known = _TABLES.get(key)
-    if known is None or known[0]() is not x:
+    known = _TABLES.get(id(x))
+    if known is None or known[0]() is not x:  # (an id is reused once its array is gone)
         known = (weakref.ref(x), *table_view(x))
-        with _TABLES_LOCK:
-            _TABLES[key] = known
-            while len(_TABLES) > _MAX_TABLES:
-                del _TABLES[next(iter(_TABLES))]  # the oldest
+        _TABLES.put(id(x), known)
     return known[1][rows], known[2]
+
+
+class _Memo:
+    """The last few values computed, by key (the oldest goes first); safe from any thread."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            return self._values.get(key)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                del self._values[next(iter(self._values))]
 
 
 #: Whole image arrays summarised already (`table_rows`), by the array's identity: a weak
 #: reference to it, its table and the table's column names.
-_TABLES: dict[int, tuple[Any, np.ndarray, tuple[str, ...]]] = {}
-_TABLES_LOCK = threading.Lock()
-_MAX_TABLES = 4
+_TABLES = _Memo(4)
 
 
 def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):
@@ -135,14 +150,10 @@ def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):
         return None  # narrow enough, or too few rows to fit components on
     key = (seed, standardise, x_fit.shape, x_fit.dtype.str,
            hashlib.blake2b(np.ascontiguousarray(x_fit).data, digest_size=16).digest())
-    with _REDUCTIONS_LOCK:
-        if key in _REDUCTIONS:
-            return _REDUCTIONS[key]
-    reduction = _fit_reduction(x_fit, seed, standardise)
-    with _REDUCTIONS_LOCK:
-        _REDUCTIONS[key] = reduction
-        while len(_REDUCTIONS) > _MAX_REDUCTIONS:
-            del _REDUCTIONS[next(iter(_REDUCTIONS))]  # the oldest
+    reduction = _REDUCTIONS.get(key)
+    if reduction is None:
+        reduction = _fit_reduction(x_fit, seed, standardise)
+        _REDUCTIONS.put(key, reduction)
     return reduction
 
 
@@ -150,9 +161,7 @@ def wide_reduction(x_fit: np.ndarray, seed: int, *, standardise: bool = True):
 #: were fitted on: the out-of-fold probabilities, the row effects and the baselines read the
 #: same training sample, and on 8,000 MNIST digits each fit took 0.35 s. A fitted pipeline's
 #: `transform` only reads it, so one may serve them all, from any thread.
-_REDUCTIONS: dict[tuple, Any] = {}
-_REDUCTIONS_LOCK = threading.Lock()
-_MAX_REDUCTIONS = 4
+_REDUCTIONS = _Memo(4)
 
 
 def _fit_reduction(x_fit: np.ndarray, seed: int, standardise: bool):
