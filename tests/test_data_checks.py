@@ -444,7 +444,7 @@ def test_column_percentiles_and_medians_are_numpys_nan_aware_numbers(holes):
     numbers, on columns with no NaN, some NaN and only NaN alike."""
     import warnings
 
-    from fitdoctor.evidence.data_stats import column_medians, column_percentiles
+    from fitdoctor.evidence.impute import column_medians, column_percentiles
 
     x = np.random.default_rng(3).normal(size=(200, 6))
     x[np.random.default_rng(4).random(x.shape) < holes] = np.nan

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, probe
+from fitdoctor.evidence.impute import column_percentiles
 from fitdoctor.keras_vocab import is_image
 from fitdoctor.setup import Setup
 
@@ -229,34 +230,6 @@ class Ranges:
     std: np.ndarray
     p01: np.ndarray
     p99: np.ndarray
-
-
-def column_percentiles(x: np.ndarray, q) -> np.ndarray:
-    """`np.nanpercentile(x, q, axis=0)` for a 2-D `x`: the same numbers, at NumPy's vectorized
-    speed for the columns that hold no NaN.
-
-    NumPy's NaN-aware versions loop over the columns in Python whether or not they hold NaN:
-    on 1,759 photos of 64x64x3 values this took 2.0 s, against 0.7 s for `np.percentile`.
-    """
-    return _by_columns(x, lambda a: np.percentile(a, q, axis=0),
-                       lambda a: np.nanpercentile(a, q, axis=0), np.shape(q))
-
-
-def column_medians(x: np.ndarray) -> np.ndarray:
-    """`np.nanmedian(x, axis=0)` for a 2-D `x`, as fast as `column_percentiles`."""
-    return _by_columns(x, lambda a: np.median(a, axis=0), lambda a: np.nanmedian(a, axis=0), ())
-
-
-def _by_columns(x: np.ndarray, dense, nan_aware, leading: tuple[int, ...]) -> np.ndarray:
-    """`dense` on the columns of `x` without NaN and `nan_aware` on the others, put together."""
-    gaps = np.isnan(x).any(axis=0)
-    if not gaps.any():
-        return dense(x)
-    out = np.empty(leading + (x.shape[1],))
-    if not gaps.all():
-        out[..., ~gaps] = dense(x[:, ~gaps])
-    out[..., gaps] = nan_aware(x[:, gaps])
-    return out
 
 
 def ranges_of(sample: np.ndarray) -> Ranges:

@@ -35,11 +35,11 @@ from fitdoctor.evidence.data_stats import (
     REDUCE_ABOVE,
     TOKEN_IDS,
     class_ids,
-    column_medians,
     is_image,
     sample_rows,
     table_view,
 )
+from fitdoctor.evidence.impute import column_medians
 
 #: Rows the estimator reads at most.
 MAX_RELEVANCE_ROWS = 5_000

@@ -5,6 +5,10 @@ whether or not a value is missing. On the 784 pixel columns of MNIST that was 6.
 feature relevance's 7.6 s (98 ablation fits on 2,400 rows) and about half of each
 `wide_reduction`. `MedianImputer` fills the same values (`tests/test_impute.py` compares them
 with `SimpleImputer`'s); the code fitdoctor writes for users keeps `SimpleImputer`.
+
+The same split, NumPy's vectorized statistic on the columns without NaN and its NaN-aware one
+(a Python loop over the columns) on the rest, serves the data audit's per-column percentiles
+and medians (`column_percentiles`, `column_medians`).
 """
 
 from __future__ import annotations
@@ -25,12 +29,7 @@ class MedianImputer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         x = _floats(X)
-        gaps = np.isnan(x).any(axis=0)
-        median = np.empty(x.shape[1], dtype=x.dtype)
-        median[~gaps] = np.median(x[:, ~gaps], axis=0)  # a partition, not a sort per column
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # "All-NaN slice": an empty column
-            median[gaps] = np.nanmedian(x[:, gaps], axis=0)
+        median = column_medians(x)  # a partition, not a sort per column
         self.statistics_ = np.where(np.isnan(median), 0, median).astype(x.dtype)
         self.n_features_in_ = x.shape[1]
         return self
@@ -44,6 +43,37 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         if missing.any():
             x[missing] = np.take(self.statistics_, np.nonzero(missing)[1])
         return x
+
+
+def column_percentiles(x: np.ndarray, q) -> np.ndarray:
+    """`np.nanpercentile(x, q, axis=0)` for a 2-D `x`: the same numbers, at NumPy's vectorized
+    speed for the columns that hold no NaN.
+
+    NumPy's NaN-aware versions loop over the columns in Python whether or not they hold NaN:
+    on 1,759 photos of 64x64x3 values this took 2.0 s, against 0.7 s for `np.percentile`.
+    """
+    return _by_columns(x, lambda a: np.percentile(a, q, axis=0),
+                       lambda a: np.nanpercentile(a, q, axis=0), np.shape(q))
+
+
+def column_medians(x: np.ndarray) -> np.ndarray:
+    """`np.nanmedian(x, axis=0)` for a 2-D `x`, as fast as `column_percentiles`."""
+    return _by_columns(x, lambda a: np.median(a, axis=0), lambda a: np.nanmedian(a, axis=0), ())
+
+
+def _by_columns(x: np.ndarray, dense, nan_aware, leading: tuple[int, ...]) -> np.ndarray:
+    """`dense` on the columns of `x` without NaN and `nan_aware` on the others, put together
+    (a column with no value at all gives NaN, without NumPy's "All-NaN slice" warning)."""
+    gaps = np.isnan(x).any(axis=0)
+    if not gaps.any():
+        return dense(x)
+    out = np.empty(leading + (x.shape[1],))
+    if not gaps.all():
+        out[..., ~gaps] = dense(x[:, ~gaps])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out[..., gaps] = nan_aware(x[:, gaps])
+    return out
 
 
 def _floats(x) -> np.ndarray:

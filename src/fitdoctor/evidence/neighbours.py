@@ -23,13 +23,12 @@ import numpy as np
 from fitdoctor.evidence.base import Evidence, EvidenceSkipped, EvidenceUnavailable, probe
 from fitdoctor.evidence.data_stats import (
     TOKEN_IDS,
-    column_medians,
-    column_percentiles,
     reduced,
     sample_rows,
     table_rows,
     wide_reduction,
 )
+from fitdoctor.evidence.impute import column_medians, column_percentiles
 
 #: Rows per split the neighbour search reads at most.
 MAX_NEIGHBOUR_ROWS = 10_000
