@@ -13,6 +13,14 @@ is the same number in either.
 It also runs `fix` on every healthy case (`EXPECTED = []`) to show it comes out unchanged or
 better, never worse.
 
+Each case runs in a fresh Python process of its own (`--case`), as a user runs `fitdoctor
+fix`: the plain fits and the fix are timed inside it, after its own warm-up fit. In one process
+for every case (`--one-process`, the protocol before 2026-12-06), each case runs after hundreds
+of training runs of the cases before it, and TensorFlow keeps every traced training graph
+alive for the rest of the process (a custom gradient of `ReplicaContext.all_reduce` is kept in
+TensorFlow's global gradient registry, with its graph): 5,000 Python objects and about 4 MB
+per training run, so the last cases ran in a process of several GB that no user's fix runs in.
+
 Writes `bench/out/fix_repair.md` and `bench/out/fix_repair.json`.
 
 Usage:
@@ -20,6 +28,7 @@ Usage:
     python bench/fix_repair.py --only lr_too --budget quick
     python bench/fix_repair.py --no-healthy
     python bench/fix_repair.py --max-runs 6         # another bound on candidate runs
+    python bench/fix_repair.py --one-process        # every case in this process, in turn
 """
 
 from __future__ import annotations
@@ -30,8 +39,11 @@ import json
 import logging
 import math
 import os
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -117,6 +129,7 @@ def run_case(path: Path, budget: str, seed: int, max_runs: int | None = None) ->
         "plain_fit_seconds": round(fit_seconds, 3),
     }
     row["fix_over_fit"] = round(seconds / max(row["plain_fit_seconds"], 1e-9), 1)
+    row["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     twin_name = info.get("TWIN")
     if twin_name and (CASES_DIR / twin_name).exists():
         twin_setup = fitdoctor.load_setup(CASES_DIR / twin_name, seed=seed)
@@ -139,6 +152,12 @@ def _fmt(value: Any, regression: bool) -> str:
     if regression:
         return f"R² {value:.3f}" if value > -1e6 else "R² < -1e6"
     return f"{value:.1%}"
+
+
+def _cost(row: dict[str, Any]) -> str:
+    """The fix's time over one plain fit, with both in seconds."""
+    return (f"{row['fix_over_fit']}x ({row['fix_seconds']:.1f} s, "
+            f"{row['plain_fit_seconds']:.2f} s)")
 
 
 def _gains(row: dict[str, Any]) -> str:
@@ -164,7 +183,7 @@ def markdown(rows: list[dict[str, Any]], budget: str, max_runs: int | None = Non
     healthy = [r for r in rows if "not_worse" in r]
     lines = [f"Budget `{budget}`{bound}. Score: val accuracy (val R² for regression).", "",
              "| case | diagnosis | before | after | twin | within 3 pp | applied "
-             "| gain claimed | gain held back | fix time / fit |",
+             "| gain claimed | gain held back | fix time / fit (fix s, fit s) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in faulty:
         key = "val_r2" if r["regression"] else "val_accuracy"
@@ -173,7 +192,7 @@ def markdown(rows: list[dict[str, Any]], budget: str, max_runs: int | None = Non
             f"{_fmt(r['before'][key], r['regression'])} | "
             f"{_fmt(r['after'][key], r['regression'])} | "
             f"{_fmt(r['twin'][key], r['regression'])} | {'yes' if r['within'] else 'no'} | "
-            f"{', '.join(r['applied']) or '–'} | {_gains(r)} | {r['fix_over_fit']}x |"
+            f"{', '.join(r['applied']) or '–'} | {_gains(r)} | {_cost(r)} |"
         )
     for r in healthy:
         key = "val_r2" if r["regression"] else "val_accuracy"
@@ -182,7 +201,7 @@ def markdown(rows: list[dict[str, Any]], budget: str, max_runs: int | None = Non
             f"{_fmt(r['before'][key], r['regression'])} | "
             f"{_fmt(r['after'][key], r['regression'])} | "
             f"– | {'not worse' if r['not_worse'] else 'WORSE'} | "
-            f"{', '.join(r['applied']) or '–'} | {_gains(r)} | {r['fix_over_fit']}x |"
+            f"{', '.join(r['applied']) or '–'} | {_gains(r)} | {_cost(r)} |"
         )
     if faulty:
         hit = sum(r["within"] for r in faulty)
@@ -205,6 +224,20 @@ def markdown(rows: list[dict[str, Any]], budget: str, max_runs: int | None = Non
     return "\n".join(lines) + "\n"
 
 
+def in_own_process(path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """`run_case` for `path` in a fresh Python process (this script with `--case`)."""
+    with tempfile.TemporaryDirectory(prefix="fix-repair-") as tmp:
+        row_out = Path(tmp) / "row.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--case", str(path),
+                   "--row-out", str(row_out), "--budget", args.budget, "--seed", str(args.seed)]
+        if args.max_runs is not None:
+            command += ["--max-runs", str(args.max_runs)]
+        done = subprocess.run(command, check=False)
+        if done.returncode != 0 or not row_out.exists():
+            raise RuntimeError(f"{path.stem}: the case's process exited with {done.returncode}")
+        return json.loads(row_out.read_text(encoding="utf-8"))
+
+
 def _write(rows: list[dict], budget: str, max_runs: int | None = None) -> str:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     text = markdown(rows, budget, max_runs)
@@ -223,9 +256,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-healthy", action="store_true", help="skip the healthy cases")
     parser.add_argument("--max-runs", type=int, default=None,
                         help="bound on fix's candidate runs instead of the budget's")
+    parser.add_argument("--one-process", action="store_true",
+                        help="run every case in this process, one after another, instead of "
+                             "each in a fresh process")
+    parser.add_argument("--case", type=Path, help=argparse.SUPPRESS)  # a child: this case only
+    parser.add_argument("--row-out", type=Path, help=argparse.SUPPRESS)  # ... its row, as JSON
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    warm_up()
+    if args.case is not None:
+        warm_up()
+        row = run_case(args.case, args.budget, args.seed, args.max_runs)
+        args.row_out.write_text(json.dumps(row, default=str), encoding="utf-8")
+        return 0
+    if args.one_process:
+        warm_up()
     rows, failures = [], []
     text = _write(rows, args.budget, args.max_runs)
     for path in sorted(CASES_DIR.glob("*.py")):
@@ -238,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"· {path.stem}", file=sys.stderr, flush=True)
         try:
-            rows.append(run_case(path, args.budget, args.seed, args.max_runs))
+            rows.append(run_case(path, args.budget, args.seed, args.max_runs)
+                        if args.one_process else in_own_process(path, args))
         except Exception:
             failures.append(path.stem)
             traceback.print_exc()
