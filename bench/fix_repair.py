@@ -15,11 +15,14 @@ better, never worse.
 
 Each case runs in a fresh Python process of its own (`--case`), as a user runs `fitdoctor
 fix`: the plain fits and the fix are timed inside it, after its own warm-up fit. In one process
-for every case (`--one-process`, the protocol before 2026-12-06), each case runs after hundreds
-of training runs of the cases before it, and TensorFlow keeps every traced training graph
-alive for the rest of the process (a custom gradient of `ReplicaContext.all_reduce` is kept in
-TensorFlow's global gradient registry, with its graph): 5,000 Python objects and about 4 MB
-per training run, so the last cases ran in a process of several GB that no user's fix runs in.
+for every case (`--one-process`, the protocol before 2026-12-06), each case runs after the
+hundreds of training runs of the cases before it. TensorFlow keeps every traced training graph
+alive for the rest of a process (a custom gradient of `ReplicaContext.all_reduce` stays in its
+global gradient registry, with its graph): about 5,000 Python objects and 3.6 MB per run of the
+10-layer MLP of `vanishing_gradients_deep_sigmoid`. A fresh process per case also gives each
+case the same history every time: a user's `tf.data` pipeline that reshuffles itself on every
+pass gives each run an order that depends on the passes made over it before (the same seed-1 run
+of `input_image_dataset_unscaled`, twice in a row in one process: 56.7 % then 60.0 %).
 
 Writes `bench/out/fix_repair.md` and `bench/out/fix_repair.json`.
 
