@@ -251,6 +251,29 @@ def test_drop_outliers_uses_the_rows_the_check_named(relu_setup):
     assert detected.x_train.max() < 1000
 
 
+def test_detected_outliers_are_those_of_nan_aware_medians_with_gaps_in_the_table():
+    from fitdoctor.fix.remedies.outliers import outlier_rows
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 6))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[:, 4] = np.nan  # a column with no value at all
+    x[[7, 50], 2] = 40.0
+    def build():
+        model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(2, "softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        return model
+
+    setup = fitdoctor.Setup.from_arrays(build, (x, np.arange(200) % 2),
+                                        (x[:20], np.arange(20) % 2), {"epochs": 1})
+    median = np.nanmedian(x, axis=0)
+    mad = np.nanmedian(np.abs(x - median), axis=0) * 1.4826
+    robust_z = np.nan_to_num(np.abs(x - median) / np.where(mad > 1e-12, mad, np.inf))
+    expected = np.flatnonzero(robust_z.max(axis=1) > 6.0)
+    assert list(expected) == [7, 50]
+    assert list(outlier_rows(setup, _finding("outliers"))) == list(expected)
+
+
 def test_fix_mislabeled_drops_or_relabels_flipped_rows():
     data = load_digits()
     x, y = data.data[:400] / 16.0, data.target[:400].copy()

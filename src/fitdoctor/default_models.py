@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from fitdoctor.errors import SetupError
+from fitdoctor.evidence.impute import column_medians
 from fitdoctor.setup import infer_task
 
 logger = logging.getLogger(__name__)
@@ -78,9 +79,7 @@ def tabular_model(x_train: np.ndarray, y_train: np.ndarray, *, impute: bool | No
         impute = bool(missing.any())
     fill = None
     if impute:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: filled with 0
-            fill = np.nan_to_num(np.nanmedian(finite, axis=0))
+        fill = np.nan_to_num(column_medians(finite))  # all-NaN columns: filled with 0
         finite = np.where(missing, fill, finite)
         logger.warning(
             "fitdoctor's model fills missing values with the training medians (%d of %d "

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from fitdoctor.evidence.impute import column_medians
 from fitdoctor.findings import Finding
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
 from fitdoctor.setup import Setup
@@ -55,7 +56,7 @@ class ImputeMissing(Remedy):
             return a
 
         x_train, x_val = marked(setup.x_train), marked(setup.x_val)
-        median = np.nanmedian(x_train.astype("float64"), axis=0)
+        median = column_medians(x_train.astype("float64"))
         median = np.where(np.isfinite(median), median, 0.0)
 
         def fill(a: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from fitdoctor.evidence.impute import column_medians
 from fitdoctor.findings import Finding
 from fitdoctor.fix.remedies._helpers import evidence_indices, keep_rows
 from fitdoctor.fix.remedies.base import Remedy, register, snippet
@@ -21,8 +22,8 @@ def outlier_rows(setup: Setup, finding: Finding, z: float = 6.0) -> np.ndarray:
     if rows is not None:
         return rows
     x = np.asarray(setup.x_train, dtype="float64").reshape(setup.n_train, -1)
-    median = np.nanmedian(x, axis=0)
-    mad = np.nanmedian(np.abs(x - median), axis=0) * 1.4826
+    median = column_medians(x)
+    mad = column_medians(np.abs(x - median)) * 1.4826
     mad = np.where(mad > 1e-12, mad, np.inf)
     robust_z = np.nan_to_num(np.abs(x - median) / mad)
     return np.flatnonzero(robust_z.max(axis=1) > z)
