@@ -3,6 +3,7 @@ healthy twin. Data: scikit-learn's digits, breast cancer and wine; cats/dogs in 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import keras
@@ -518,3 +519,27 @@ def test_rows_of_an_image_table_made_once_are_the_rows_summarised_alone():
     np.testing.assert_array_equal(table_rows(other, rows)[0][0], table_view(other[rows])[0][0])
     x = np.random.default_rng(10).normal(size=(40, 5))
     np.testing.assert_array_equal(table_rows(x, rows[:5])[0], table_view(x[rows[:5]])[0])
+
+
+
+def test_robust_scale_fills_gaps_with_medians_and_an_empty_column_with_zero():
+    """The neighbours' scaling against NumPy's NaN-aware median and percentiles: gaps take the
+    column's training median (0 once centred), a column with no value at all is 0."""
+    from fitdoctor.evidence.neighbours import robust_scale
+
+    rng = np.random.default_rng(11)
+    train = rng.normal(size=(80, 5)) * [1, 2, 3, 4, 5]
+    train[rng.random(train.shape) < 0.15] = np.nan
+    train[:, 3] = np.nan
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scaled, = robust_scale(train)
+        median = np.nanmedian(np.where(np.isnan(train).all(axis=0), 0.0, train), axis=0)
+    filled = np.where(np.isnan(train), median, train)
+    q25, q75 = np.nanpercentile(filled, [25, 75], axis=0)
+    assert np.all(scaled[:, 3] == 0.0)
+    assert np.all(scaled[np.isnan(train[:, 0]), 0] == 0.0)
+    for column in (0, 1, 2, 4):
+        np.testing.assert_allclose(
+            scaled[:, column], (filled[:, column] - median[column])
+            / ((q75[column] - q25[column]) / 1.349), rtol=1e-6, atol=1e-6)

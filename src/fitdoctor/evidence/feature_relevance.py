@@ -141,7 +141,7 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
     rows = sample_rows(setup.n_train, limit, evidence.seed + 7)
     x, names = table_rows(setup.x_train, rows, setup.feature_names)
     x = np.where(np.isfinite(x), x, np.nan)
-    median = np.nan_to_num(column_medians(np.where(np.isnan(x).all(axis=0), 0.0, x)))
+    median = np.nan_to_num(column_medians(x))  # a column with no value: 0
     x = np.where(np.isnan(x), median, x)
     if setup.task.is_classification:
         y = class_ids(np.asarray(setup.y_train)[rows]).astype("float64")

@@ -81,8 +81,7 @@ class Neighbours:
 def robust_scale(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     """Impute NaN/Inf with the training median and scale every array by the training spread."""
     train = np.where(np.isfinite(train), train, np.nan)
-    median = column_medians(np.where(np.isnan(train).all(axis=0), 0.0, train))
-    median = np.nan_to_num(median)
+    median = np.nan_to_num(column_medians(train))  # a column with no value: 0
     q25, q75 = column_percentiles(np.where(np.isnan(train), median, train), [25, 75])
     scale = (q75 - q25) / 1.349
     std = np.nanstd(train, axis=0)
