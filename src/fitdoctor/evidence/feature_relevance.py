@@ -37,7 +37,7 @@ from fitdoctor.evidence.data_stats import (
     class_ids,
     is_image,
     sample_rows,
-    table_rows,
+    table_view,
 )
 from fitdoctor.evidence.impute import column_medians
 
@@ -139,7 +139,7 @@ def feature_relevance(evidence: Evidence) -> FeatureRelevance:
         raise EvidenceSkipped(f"feature relevance is not measured on text: {TOKEN_IDS}")
     limit = min(evidence.budget.max_audit_rows, MAX_RELEVANCE_ROWS)
     rows = sample_rows(setup.n_train, limit, evidence.seed + 7)
-    x, names = table_rows(setup.x_train, rows, setup.feature_names)
+    x, names = table_view(np.asarray(setup.x_train)[rows], setup.feature_names)
     x = np.where(np.isfinite(x), x, np.nan)
     median = np.nan_to_num(column_medians(x))  # a column with no value: 0
     x = np.where(np.isnan(x), median, x)
