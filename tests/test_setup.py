@@ -166,6 +166,65 @@ def test_a_batched_run_ends_on_the_same_weights_and_leaves_the_model_as_compiled
     assert batched.model.steps_per_execution == 1
 
 
+def _counting_steps(build, traces: list[int]):
+    """`build`, with each model's training step counting its traces into `traces`."""
+
+    def counted():
+        model = build()
+        step = model.train_step
+
+        def train_step(data):
+            traces.append(1)
+            return step(data)
+
+        model.train_step = train_step  # read when Keras makes the train function
+        return model
+
+    return counted
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_run_traces_its_step_once_and_ends_on_the_weights_keras_would_reach(
+        digits, monkeypatch, batched):
+    """`Setup.train` creates the optimizer's, loss's and metrics' variables before `fit`
+    (`build_training_state`): Keras would create them inside the first trace of the training
+    step, and TensorFlow then traces it a second time. The weights come out the same."""
+    import fitdoctor.setup as setup_module
+
+    (x, y), val = digits
+    traces: list[int] = []
+    setup = fitdoctor.Setup.from_arrays(_counting_steps(dense_classifier(), traces),
+                                        (x[:300], y[:300]), (val[0][:100], val[1][:100]),
+                                        {"epochs": 2, "batch_size": 32})
+    prebuilt = setup.train(0, validate=False, batched=batched)
+    assert len(traces) == 1
+    monkeypatch.setattr(setup_module, "build_training_state", lambda model, x, y: False)
+    traces.clear()
+    as_keras = setup.train(0, validate=False, batched=batched)
+    assert len(traces) == 2  # what the first run was spared
+
+    def state(run):
+        return [*run.model.get_weights(), *(np.asarray(v) for v in run.model.optimizer.variables)]
+
+    assert all(np.array_equal(a, b) for a, b in zip(state(prebuilt), state(as_keras),
+                                                    strict=True))
+
+
+def test_build_training_state_leaves_what_it_cannot_build_to_keras():
+    from fitdoctor.keras_vocab import build_training_state
+
+    unbuilt = keras.Sequential([keras.layers.Dense(2)])
+    unbuilt.compile(optimizer="adam", loss="mse")
+    rows = np.zeros((2, 3), "float32"), np.zeros((2, 2), "float32")
+    assert build_training_state(unbuilt, *rows) is False
+    assert not unbuilt.optimizer.built
+    assert build_training_state(object(), *rows) is False
+    built = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    built.compile(optimizer="adam", loss="mse")
+    assert build_training_state(built, *rows) is True
+    assert built.optimizer.built
+
+
 def test_a_batched_run_with_a_callback_calls_it_on_every_batch(digits):
     (x, y), val = digits
     setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:600], y[:600]),

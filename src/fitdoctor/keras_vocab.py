@@ -121,6 +121,38 @@ def reads_validation(callbacks: Any) -> bool:
     return False
 
 
+def build_training_state(model: Any, x: Any, y: Any) -> bool:
+    """Create a built model's optimizer, loss and metric variables before `fit`, from the
+    shapes of a few rows `(x, y)`. Returns whether it did.
+
+    On TensorFlow, without a distribution strategy, Keras creates them while it traces the
+    first training step; a `tf.function` that creates variables is traced a second time, so
+    every fresh model pays its step's tracing twice. Keras builds them first itself (its
+    `_symbolic_build`, from symbolic tensors) under a strategy; this does the same for any
+    model. The variables start as they would (zeros, the optimizer's step count) and nothing
+    draws from a random generator, so the weights trained come out identical. Measured on
+    the bench's digits MLP: one trace instead of two, a 5-epoch run 0.81 -> 0.55 s.
+
+    A Keras without that method, or a model it cannot build this way (the rows' form, a
+    custom step), is left to build while it traces, as before.
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if not callable(build) or not getattr(model, "built", False):
+        return False
+    try:
+        import keras
+
+        def symbolic(v: Any) -> Any:  # any batch size, as the data's own spec has
+            v = np.asarray(v) if not hasattr(v, "shape") else v
+            return keras.KerasTensor((None, *v.shape[1:]), dtype=keras.backend.standardize_dtype(
+                v.dtype))
+
+        build(data_batch=keras.tree.map_structure(symbolic, (x, y)))
+    except Exception:
+        return False
+    return True
+
+
 def is_image(x: Any) -> bool:
     """Whether samples have more than one axis: (height, width) or (height, width, channels)."""
     return getattr(x, "ndim", 0) >= 3

@@ -23,6 +23,7 @@ from fitdoctor.data import Feed, draw_sample, input_kind, n_rows, steps_of, take
 from fitdoctor.errors import DataError, SetupError
 from fitdoctor.keras_vocab import (
     PREPROCESSING_LAYERS,
+    build_training_state,
     is_regression_loss,
     loss_name,
 )
@@ -361,8 +362,10 @@ class Setup:
             raise Untrainable(self.loss_error)
         keras.utils.set_random_seed(seed)
         model = (build or self.build_model)()
+        rows = self.model_rows(slice(0, 2))
         if not model.built:  # a subclassed model: build it so callbacks see its weights
-            model(self.model_rows(slice(0, 2))[0], training=False)
+            model(rows[0], training=False)
+        build_training_state(model, *rows)  # its step is then traced once, not twice
         kwargs = self.fit_kwargs(**overrides)
         user_callbacks = [c for c in (kwargs.pop("callbacks", None) or [])
                           if keep_callback is None or keep_callback(c)]
