@@ -337,7 +337,10 @@ class Setup:
 
         Every probe, learning curve, remedy and tuning trial trains through here, so each kind
         of input (arrays, several inputs, strings, `tf.data`, `PyDataset`, generators) is
-        handled once. One-shot generators are made afresh for each run.
+        handled once. One-shot generators are made afresh for each run. The model's optimizer,
+        loss and metric variables are created before `fit` (`build_training_state`), so its
+        training step is traced once where Keras alone traces it twice; the weights are the
+        same.
 
         Args:
             seed: Seeds weights, shuffling and dropout.
