@@ -25,11 +25,11 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 from pathlib import Path
-from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -37,6 +37,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from provenance import commit, machine, table_head  # noqa: E402  (bench/provenance.py)
+from run import as_keras_alone  # noqa: E402  (bench/run.py: the user's fit, as Keras runs it)
 
 OUT_DIR = HERE / "out"
 WAYS = {  # name: Setup.train arguments, and whether the training state is built first
@@ -78,9 +79,6 @@ def main() -> None:
     args = parser.parse_args()
     import numpy as np
 
-    import fitdoctor.setup
-    from fitdoctor.keras_vocab import build_training_state
-
     setup = digits_setup()
     setup.train(0, epochs=2)  # TensorFlow's one-off start-up, untimed
     seconds: dict[tuple[str, int | None], list[float]] = {}
@@ -88,9 +86,7 @@ def main() -> None:
     for _ in range(args.repeats):
         for epochs in (None, 5):
             for name, (kwargs, built_first) in WAYS.items():
-                with mock.patch.object(fitdoctor.setup, "build_training_state",
-                                       build_training_state if built_first
-                                       else lambda *args: False):
+                with contextlib.nullcontext() if built_first else as_keras_alone():
                     run = setup.train(0, **kwargs,
                                       **({} if epochs is None else {"epochs": epochs}))
                 seconds.setdefault((name, epochs), []).append(run.seconds)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import dataclasses
 import json
 import math
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -148,18 +150,24 @@ def warm_up() -> None:
     model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=16, verbose=0)
 
 
-def plain_fit(setup: Any, seed: int, repeats: int = 1) -> tuple[float, dict[str, float]]:
-    """Time a fit of a fresh model as the user runs it (their data as they feed it, through
-    `Setup.train`), `repeats` times on the same seed. Returns (median seconds, the first run's
-    last-epoch logs).
-
-    Keras alone creates the optimizer's and metrics' variables inside the first trace of the
-    training step, and so traces it twice; `Setup.train` creates them first
-    (`keras_vocab.build_training_state`). That saving is fitdoctor's, not the user's, so it
-    is turned off here: the unit of cost is the user's own fit."""
+@contextlib.contextmanager
+def as_keras_alone() -> Iterator[None]:
+    """Runs through `Setup.train`, inside this block, train as Keras alone runs the user's
+    `fit`: Keras creates the optimizer's and metrics' variables inside the first trace of the
+    training step, and so traces it twice, where `Setup.train` creates them first
+    (`keras_vocab.build_training_state`). That saving is fitdoctor's, not the user's."""
     import fitdoctor.setup
 
     with mock.patch.object(fitdoctor.setup, "build_training_state", lambda *args: False):
+        yield
+
+
+def plain_fit(setup: Any, seed: int, repeats: int = 1) -> tuple[float, dict[str, float]]:
+    """Time a fit of a fresh model as the user runs it (their data as they feed it, through
+    `Setup.train`, as Keras alone runs it: `as_keras_alone`), `repeats` times on the same
+    seed. Returns (median seconds, the first run's last-epoch logs). The unit of cost is the
+    user's own fit."""
+    with as_keras_alone():
         runs = [setup.train(seed) for _ in range(repeats)]
     final = {k: float(v[-1]) for k, v in runs[0].history.items() if v}
     return statistics.median(run.seconds for run in runs), final
