@@ -439,22 +439,48 @@ def test_the_f_screen_ranks_a_perfect_separator_first_and_a_constant_column_last
     assert f[0] > f[2] > f[1] == 0.0
 
 
+@pytest.mark.parametrize("block", [1 << 20, 450])
 @pytest.mark.parametrize("holes", [0.0, 0.1, 1.0])
-def test_column_percentiles_and_medians_are_numpys_nan_aware_numbers(holes):
+def test_column_percentiles_and_medians_are_numpys_nan_aware_numbers(monkeypatch, holes, block):
     """The fast per-column statistics the data audit reads give exactly NumPy's NaN-aware
-    numbers, on columns with no NaN, some NaN and only NaN alike."""
+    numbers, on columns with no NaN, some NaN and only NaN alike, whether the columns without
+    NaN are read in one block or several; the table is left as it was."""
     import warnings
 
+    from fitdoctor.evidence import impute
     from fitdoctor.evidence.impute import column_medians, column_percentiles
 
-    x = np.random.default_rng(3).normal(size=(200, 6))
+    monkeypatch.setattr(impute, "_BLOCK_VALUES", block)  # 450: blocks of 2 columns
+    x = np.round(np.random.default_rng(3).normal(size=(200, 7)), 1)  # ties
     x[np.random.default_rng(4).random(x.shape) < holes] = np.nan
     x[:, 0] = np.where(holes > 0, np.nan, x[:, 0])  # a column with no finite value when holed
+    given = x.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "All-NaN slice encountered"
         np.testing.assert_array_equal(column_percentiles(x, [1, 25, 99]),
                                       np.nanpercentile(x, [1, 25, 99], axis=0))
         np.testing.assert_array_equal(column_medians(x), np.nanmedian(x, axis=0))
+        np.testing.assert_array_equal(column_medians(x[:1]), np.nanmedian(x[:1], axis=0))
+    np.testing.assert_array_equal(x, given)
+
+
+def test_row_fingerprints_match_equal_rows_however_many_are_read_at_a_time(monkeypatch):
+    """Equal rows get equal fingerprints, NaN in the same places included, and a row's
+    fingerprint does not depend on how many rows are projected with it."""
+    from fitdoctor.evidence import data_stats
+    from fitdoctor.evidence.data_stats import row_fingerprints
+
+    x = np.random.default_rng(11).normal(size=(300, 40)).astype("float32")
+    x[10] = x[3]
+    x[20, 5] = x[21, 5] = np.nan
+    x[21] = x[20]
+    x[22] = np.where(np.isnan(x[20]), 0.0, x[20])  # 0 where the other holds NaN: not equal
+    whole = row_fingerprints(x)
+    monkeypatch.setattr(data_stats, "_FINGERPRINT_VALUES", 7 * 40)  # 7 rows at a time
+    np.testing.assert_array_equal(row_fingerprints(x), whole)
+    assert (whole[10] == whole[3]).all() and (whole[21] == whole[20]).all()
+    assert not (whole[22] == whole[20]).all()
+    assert len(np.unique(whole, axis=0)) == 300 - 2
 
 
 def test_a_wide_reduction_fitted_on_the_same_table_is_fitted_once():

@@ -30,6 +30,8 @@ from fitdoctor.setup import Setup
 _MAX_SAMPLE_VALUES = 20_000_000
 #: Rows per chunk for the full-data passes.
 _CHUNK = 65_536
+#: Values `row_fingerprints` projects at a time (at most `_CHUNK` rows).
+_FINGERPRINT_VALUES = 1 << 20
 #: Grid cells per side in the image summary used to compare rows.
 _GRID = 8
 #: Tables wider than this many columns are compared through `COMPONENTS` principal components.
@@ -199,6 +201,9 @@ def row_fingerprints(x: np.ndarray, seed: int = 12345) -> np.ndarray:
     """Two random projections per row (n x 2, float64): equal rows have equal fingerprints.
 
     NaN becomes a fixed sentinel so rows that are missing in the same places still match.
+    Rows are read `_FINGERPRINT_VALUES` values at a time: a float64 copy of 65,536 photos'
+    rows at once cost more in fresh memory than the projection itself (1.4 s against 0.04 s
+    on 1,999 photos of 64x64x3 values).
     """
     n = len(x)
     d = int(np.prod(x.shape[1:])) or 1
@@ -206,12 +211,15 @@ def row_fingerprints(x: np.ndarray, seed: int = 12345) -> np.ndarray:
     weights = rng.normal(size=(d, 2))
     missing_weights = rng.normal(size=(d, 2))
     out = np.empty((n, 2))
-    for start in range(0, n, _CHUNK):
-        chunk = np.asarray(x[start:start + _CHUNK], dtype="float64").reshape(-1, d)
+    rows = int(np.clip(_FINGERPRINT_VALUES // d, 1, _CHUNK))
+    for start in range(0, n, rows):
+        chunk = np.asarray(x[start:start + rows], dtype="float64").reshape(-1, d)
         finite = np.isfinite(chunk)
-        out[start:start + _CHUNK] = np.where(finite, chunk, 0.0) @ weights
-        if not finite.all():
-            out[start:start + _CHUNK] += (~finite) @ missing_weights
+        if finite.all():
+            out[start:start + rows] = chunk @ weights
+        else:
+            out[start:start + rows] = (np.where(finite, chunk, 0.0) @ weights
+                                       + (~finite) @ missing_weights)
     return np.round(out, 6)
 
 
@@ -242,7 +250,7 @@ def ranges_of(sample: np.ndarray) -> Ranges:
     values = np.asarray(sample, dtype="float64")
     finite = np.isfinite(values)
     if finite.all():
-        p01, p99 = np.percentile(values, [1, 99], axis=0)
+        p01, p99 = column_percentiles(values, [1, 99])
         return Ranges(minimum=values.min(axis=0), maximum=values.max(axis=0),
                       mean=values.mean(axis=0), std=values.std(axis=0), p01=p01, p99=p99)
     values = np.where(finite, values, np.nan)

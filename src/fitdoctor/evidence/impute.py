@@ -52,13 +52,33 @@ def column_percentiles(x: np.ndarray, q) -> np.ndarray:
     NumPy's NaN-aware versions loop over the columns in Python whether or not they hold NaN:
     on 1,759 photos of 64x64x3 values this took 2.0 s, against 0.7 s for `np.percentile`.
     """
-    return _by_columns(x, lambda a: np.percentile(a, q, axis=0),
+    return _by_columns(x, lambda a: _in_blocks(np.percentile, a, q),
                        lambda a: np.nanpercentile(a, q, axis=0), np.shape(q))
 
 
 def column_medians(x: np.ndarray) -> np.ndarray:
     """`np.nanmedian(x, axis=0)` for a 2-D `x`, as fast as `column_percentiles`."""
-    return _by_columns(x, lambda a: np.median(a, axis=0), lambda a: np.nanmedian(a, axis=0), ())
+    return _by_columns(x, lambda a: _in_blocks(np.median, a),
+                       lambda a: np.nanmedian(a, axis=0), ())
+
+
+#: Values per block of columns that `_in_blocks` copies at a time.
+_BLOCK_VALUES = 1 << 20
+
+
+def _in_blocks(statistic, x: np.ndarray, *args) -> np.ndarray:
+    """`statistic(x, *args, axis=0)` (`np.percentile`, `np.median`): the same numbers, computed
+    on a transposed copy of a block of columns at a time, which the statistic may overwrite.
+
+    Called on `x` itself, NumPy copies it whole and partitions the copy along its strided
+    axis: on 1,627 photos of 64x64x3 values (20 million) the 1st and 99th percentiles took
+    1.7 s and four copies of the sample; this way 0.4 s, and one block of about a million
+    values at a time.
+    """
+    width = max(1, _BLOCK_VALUES // max(1, len(x)))
+    parts = [statistic(x[:, start:start + width].T.copy(), *args, axis=1, overwrite_input=True)
+             for start in range(0, x.shape[1], width)]
+    return np.concatenate(parts, axis=-1) if parts else statistic(x, *args, axis=0)
 
 
 def _by_columns(x: np.ndarray, dense, nan_aware, leading: tuple[int, ...]) -> np.ndarray:
