@@ -500,11 +500,16 @@ def test_a_wide_reduction_fitted_on_the_same_table_is_fitted_once():
     assert wide_reduction(x[:, :100], 0) is None  # narrow: nothing to reduce
 
 
+@pytest.mark.parametrize("block", [1 << 20, 1500])
 @pytest.mark.parametrize("holes", [0.0, 0.05])
-def test_ranges_are_numpys_nan_aware_statistics_of_the_finite_values(holes):
+def test_ranges_are_numpys_nan_aware_statistics_of_the_finite_values(monkeypatch, holes, block):
     """`ranges_of` gives, bit for bit, NumPy's NaN-aware statistics over the finite values,
-    whether or not the sample holds NaN or Inf, and leaves the sample as it was."""
+    whether or not the sample holds NaN or Inf and whether its columns are read in one block
+    or several, and leaves the sample as it was."""
+    from fitdoctor.evidence import data_stats
     from fitdoctor.evidence.data_stats import ranges_of
+
+    monkeypatch.setattr(data_stats, "_RANGE_VALUES", block)  # 1500: blocks of 3 columns
 
     x = (np.random.default_rng(6).normal(size=(500, 8)) * 50).astype("float32")
     x[np.random.default_rng(7).random(x.shape) < holes] = np.nan
