@@ -529,15 +529,19 @@ def test_ranges_are_numpys_nan_aware_statistics_of_the_finite_values(monkeypatch
         np.testing.assert_array_equal(got, want)
 
 
-def test_rows_of_an_image_table_made_once_are_the_rows_summarised_alone():
+def test_rows_of_an_image_table_made_once_are_the_rows_summarised_alone(monkeypatch):
     """`table_rows` reads each probe's sample from one summary of the whole image array: the
-    same numbers as summarising the sample alone, made once per array; tables are untouched."""
+    same numbers as summarising the sample alone, made once per array, and as summarising a
+    few images at a time; tables are untouched."""
     from fitdoctor.evidence import data_stats
     from fitdoctor.evidence.data_stats import table_rows, table_view
 
     photos = (np.random.default_rng(8).random((120, 16, 16, 3)) * 255).astype("float32")
     rows = np.sort(np.random.default_rng(9).choice(120, 50, replace=False))
     alone, names = table_view(photos[rows])
+    with monkeypatch.context() as patched:
+        patched.setattr(data_stats, "_SUMMARY_VALUES", 7 * 16 * 16 * 3)  # 7 images at a time
+        np.testing.assert_array_equal(table_view(photos[rows])[0], alone)
     table, labels = table_rows(photos, rows)
     np.testing.assert_array_equal(table, alone)
     assert labels == names
