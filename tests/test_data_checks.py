@@ -3,6 +3,7 @@ healthy twin. Data: scikit-learn's digits, breast cancer and wine; cats/dogs in 
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -518,6 +519,10 @@ def test_ranges_are_numpys_nan_aware_statistics_of_the_finite_values(monkeypatch
     given = x.copy()
     ranges = ranges_of(x)
     np.testing.assert_array_equal(x, given)
+    rows = np.arange(0, 500, 3)
+    for got, want in zip(dataclasses.astuple(ranges_of(np.c_[x, x][:, :8], rows)),
+                         dataclasses.astuple(ranges_of(x[rows])), strict=True):
+        np.testing.assert_array_equal(got, want)  # a sample's rows read from the whole table
     values = np.where(np.isfinite(x), x, np.nan).astype("float64")
     values[:, np.isnan(values).all(axis=0)] = 0.0
     p01, p99 = np.nanpercentile(values, [1, 99], axis=0)

@@ -255,8 +255,9 @@ class Ranges:
     p99: np.ndarray
 
 
-def ranges_of(sample: np.ndarray) -> Ranges:
-    """Measure `Ranges` of a 2-D sample, ignoring NaN and infinite values.
+def ranges_of(sample: np.ndarray, rows: np.ndarray | None = None) -> Ranges:
+    """Measure `Ranges` of a 2-D sample (of its `rows` only, when given), ignoring NaN and
+    infinite values.
 
     The sample is read a block of about `_RANGE_VALUES` values of columns at a time, in
     float64: the same numbers as the whole at once (each column's statistics are its own), in
@@ -266,8 +267,9 @@ def ranges_of(sample: np.ndarray) -> Ranges:
     first.
     """
     sample = np.asarray(sample)
-    width = max(1, _RANGE_VALUES // max(1, len(sample)))
-    blocks = [_block_ranges(np.asarray(sample[:, start:start + width], dtype="float64"))
+    picked = slice(None) if rows is None else rows
+    width = max(1, _RANGE_VALUES // max(1, len(sample) if rows is None else len(rows)))
+    blocks = [_block_ranges(np.asarray(sample[picked, start:start + width], dtype="float64"))
               for start in range(0, sample.shape[1], width)]
     if len(blocks) == 1:
         return blocks[0]
@@ -381,10 +383,13 @@ def _code_candidate(column: np.ndarray, code: float) -> float | None:
     return (low - code if code < low else code - high) / (high - low)
 
 
-def _sentinels(setup: Setup, sample: np.ndarray, names: tuple[str, ...]) -> tuple[Sentinel, ...]:
-    """Candidate missing-value codes and implausible zeros, per column (tables only)."""
-    if is_image(setup.x_train) or sample.size == 0:
+def _sentinels(setup: Setup, table: np.ndarray, rows: np.ndarray,
+               names: tuple[str, ...]) -> tuple[Sentinel, ...]:
+    """Candidate missing-value codes and implausible zeros, per column of the sample `rows` of
+    the flattened training data `table` (tables only)."""
+    if is_image(setup.x_train) or table.size == 0 or not len(rows):
         return ()
+    sample = np.asarray(table[rows], dtype="float64")  # all-nines codes: not all float32 values
     found: list[tuple[int, float, str, float, float, float]] = []
     has_zero = (sample == 0).any(axis=0)
     for j in np.flatnonzero(has_zero):
@@ -557,11 +562,11 @@ def data_stats(evidence: Evidence) -> DataStats:
     tr = sample_rows(setup.n_train, limit, evidence.seed)
     va = sample_rows(len(setup.x_val), limit, evidence.seed + 1)
     d = int(np.prod(setup.x_train.shape[1:])) or 1
-    sample = np.asarray(setup.x_train[tr]).reshape(len(tr), d)
+    table = np.asarray(setup.x_train).reshape(setup.n_train, d)
     names = setup.feature_names if setup.feature_names and len(setup.feature_names) == d else None
     if names is None:
         names = tuple(f"x[{i}]" for i in range(d))
-    ranges = ranges_of(sample)
+    ranges = ranges_of(table, tr)  # (a photo sample's copy alone is 80 MB)
     y_all = np.concatenate([np.asarray(setup.y_train).reshape(setup.n_train, -1),
                             np.asarray(setup.y_val).reshape(len(setup.y_val), -1)])
     label_missing = int((~np.isfinite(y_all.astype("float64"))).any(axis=1).sum())
@@ -582,7 +587,7 @@ def data_stats(evidence: Evidence) -> DataStats:
         p99=ranges.p99,
         missing_train=_missing_counts(setup.x_train),
         missing_val=_missing_counts(setup.x_val),
-        sentinels=_sentinels(setup, np.asarray(sample, dtype="float64"), names),
+        sentinels=_sentinels(setup, table, tr, names),
         label_missing=label_missing,
         class_counts_train=_class_counts(setup.y_train, setup),
         class_counts_val=_class_counts(setup.y_val, setup),

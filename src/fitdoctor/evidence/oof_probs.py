@@ -26,7 +26,7 @@ from fitdoctor.evidence.data_stats import (
     class_ids,
     reduced,
     sample_rows,
-    table_view,
+    table_rows,
     wide_reduction,
 )
 
@@ -137,10 +137,10 @@ def oof_probs(evidence: Evidence) -> OofProbs:
             f"cross-validation needs 2+ rows in each of 2+ classes; class counts {counts.tolist()}"
         )
     folds = int(min(5, counts.min()))
-    raw = np.asarray(setup.x_train)[rows]
-    views = {"": _features}
-    if is_sequence(raw):
-        views[" on magnitude spectra"] = lambda values: _features(spectrum(values))
+    views = {"": lambda x, picked: _cleaned(table_rows(x, picked)[0])}
+    if is_sequence(np.asarray(setup.x_train)):
+        views[" on magnitude spectra"] = (
+            lambda x, picked: _cleaned(spectrum(np.asarray(x)[picked])))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=evidence.seed)
     candidates = {
         "logistic regression": lambda: LogisticRegression(max_iter=300),
@@ -149,9 +149,9 @@ def oof_probs(evidence: Evidence) -> OofProbs:
     best = None
     clock = cost.Clock(evidence, "oof_probs")
     notes: list[str] = []
-    for view, transform in views.items():
+    for view, read in views.items():
         with threadpool_limits(1):
-            features, transform, wide = _compact(transform, raw, evidence.seed)
+            features, read, wide = _compact(read, setup.x_train, rows, evidence.seed)
         if wide:
             view += f" on {wide}"
         for name, estimator in candidates.items():
@@ -163,9 +163,9 @@ def oof_probs(evidence: Evidence) -> OofProbs:
                 probs = cross_val_predict(model, features, labels, cv=cv, method="predict_proba")
             accuracy = float((probs.argmax(axis=1) == labels).mean())
             if best is None or accuracy > best[2]:
-                best = (name + view, probs, accuracy, transform, features, model)
-    name, probs, accuracy, transform, features, model = best
-    val_accuracy, val_rows = _validation_accuracy(setup, model, transform, features, labels,
+                best = (name + view, probs, accuracy, read, features, model)
+    name, probs, accuracy, read, features, model = best
+    val_accuracy, val_rows = _validation_accuracy(setup, model, read, features, labels,
                                                   classes, limit, evidence.seed)
     return OofProbs(
         rows=rows,
@@ -183,25 +183,27 @@ def oof_probs(evidence: Evidence) -> OofProbs:
     )
 
 
-def _compact(transform, raw: np.ndarray, seed: int):
-    """The sample's features through `transform`, reduced when wide; the composed transform;
-    and the reduction in words ("" when the table is narrow enough)."""
-    features = transform(raw)
+def _compact(read, x: np.ndarray, rows: np.ndarray, seed: int):
+    """The features `read(x, rows)` of the sample, reduced when wide; the composed reader (of
+    any rows of an array like `x`); and the reduction in words ("" when the table is narrow
+    enough)."""
+    features = read(x, rows)
     reduction = wide_reduction(features, seed)
     if reduction is None:
-        return features, transform, ""
-    return (reduced(reduction, features), lambda values: reduced(reduction, transform(values)),
+        return features, read, ""
+    return (reduced(reduction, features),
+            lambda values, picked: reduced(reduction, read(values, picked)),
             f"{reduction[-1].n_components} principal components")
 
 
-def _features(raw: np.ndarray) -> np.ndarray:
-    x, _ = table_view(raw)
-    x = np.where(np.isfinite(x), x, np.nan)
+def _cleaned(table: np.ndarray) -> np.ndarray:
+    """`table` with NaN for NaN/Inf, and 0 in columns with no finite value."""
+    x = np.where(np.isfinite(table), table, np.nan)
     x[:, np.isnan(x).all(axis=0)] = 0.0
     return x
 
 
-def _validation_accuracy(setup, model, transform, features: np.ndarray, labels: np.ndarray,
+def _validation_accuracy(setup, model, read, features: np.ndarray, labels: np.ndarray,
                          classes: np.ndarray, limit: int, seed: int) -> tuple[float, int]:
     """The screening model fitted on the whole sample, scored on (a sample of) validation rows."""
     from threadpoolctl import threadpool_limits
@@ -214,8 +216,7 @@ def _validation_accuracy(setup, model, transform, features: np.ndarray, labels: 
     rows, given = rows[keep], given[keep].astype(np.int64)
     if not len(rows):
         return float("nan"), 0
-    x_val = np.asarray(setup.x_val)[rows]
     with threadpool_limits(1):
         model.fit(features, labels)
-        predicted = classes[model.predict(transform(x_val))]
+        predicted = classes[model.predict(read(setup.x_val, rows))]
     return float((predicted == given).mean()), int(len(rows))
