@@ -136,3 +136,30 @@ def test_the_unchanged_test_answers_as_numpys_allclose_piece_by_piece(monkeypatc
         assert forward_pass._all_close(a, b) == np.allclose(a.astype("float64"),
                                                             b.astype("float64"), equal_nan=True)
     assert forward_pass._all_close(a, a.copy()) and not forward_pass._all_close(a, a * 1.001)
+
+
+def test_the_sample_goes_through_the_leading_layers_in_batches_with_the_same_result(
+        monkeypatch, digits_with_nan):
+    """However many rows go through the preprocessing at a time, the forward pass measures
+    the same: ranges, the unchanged test and the rows made non-finite, counted over batches."""
+    import dataclasses
+
+    from fitdoctor.evidence import forward_pass
+
+    (x, _), _ = digits_with_nan
+
+    def adapted_on_nan():
+        norm = keras.layers.Normalization()
+        norm.adapt(x[:200])  # NaN in column 20: every row comes out NaN there
+        return norm
+
+    setup = fitdoctor.Setup.from_arrays(classifier(64, 10, adapted_on_nan), *digits_with_nan,
+                                        {"epochs": 1})
+    whole = Evidence(setup, get_budget("quick")).get("forward_pass")
+    monkeypatch.setattr(forward_pass, "_BATCH_VALUES", 64 * 100)  # 100 rows at a time
+    batched = Evidence(setup, get_budget("quick")).get("forward_pass")
+    assert whole.nonfinite_created == batched.nonfinite_created > 1000
+    assert not whole.unchanged and not batched.unchanged
+    for got, want in zip(dataclasses.astuple(batched.ranges), dataclasses.astuple(whole.ranges),
+                         strict=True):
+        np.testing.assert_array_equal(got, want)
