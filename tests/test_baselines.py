@@ -429,3 +429,35 @@ def test_baselines_leave_out_boosted_trees_stopped_by_the_clock_and_say_so(monke
     assert [s.name for s in result.scores] == ["logistic_regression"]
     assert any(n.startswith("gradient_boosting left out: stopped after 10 of 40 boosting rounds")
                for n in result.notes)
+
+
+def test_checks_waiting_for_a_probe_measured_elsewhere_run_last_and_keep_their_place():
+    """`run_checks` runs first the checks whose probes are at hand, then those waiting for a
+    probe another process still measures; the findings come in the checks' own order."""
+    from fitdoctor.checks import Check
+    from fitdoctor.diagnose import run_checks
+
+    setup = fitdoctor.Setup.from_arrays(small_mlp(), *breast_cancer(scaled=True), {"epochs": 1})
+    evidence = Evidence(setup, get_budget("quick"))
+    release = evidence.hold("baselines")  # as while a forked child measures it
+    ran = []
+
+    class Waiting(Check):
+        id, requires = "ordered", ("baselines",)  # one id: the ranking keeps their order
+
+        def run(self, evidence):
+            ran.append("waiting")
+            return [self.finding("info", "listed first", {}, "nothing")]
+
+    class Ready(Check):
+        id, requires = "ordered", ("model_info",)
+
+        def run(self, evidence):
+            ran.append("ready")
+            assert evidence.held("baselines") and not evidence.held("model_info")
+            release()  # the other process is done
+            return [self.finding("info", "listed second", {}, "nothing")]
+
+    report = run_checks(evidence, [Waiting(), Ready()])
+    assert ran == ["ready", "waiting"] and not evidence.held("baselines")
+    assert [f.title for f in report.findings] == ["listed first", "listed second"]

@@ -169,6 +169,30 @@ def _resolve_checks(checks: Iterable[Check | str] | None) -> list[Check]:
     return resolved
 
 
+def _run_check(evidence: Evidence, check: Check) -> list[Finding]:
+    """What `check` finds, or the finding that says why it could not run (none when it does not
+    apply or skipped itself)."""
+    try:
+        if not check.applies(evidence):
+            return []
+        produced = check.run(evidence)
+    except EvidenceSkipped as exc:
+        logger.info("check %s skipped: %s", check.id, exc)
+        return []
+    except EvidenceUnavailable as exc:
+        return [could_not_run(check, str(exc))]
+    except ChangingData:  # the user's load_data() is inconsistent: nothing can be trusted
+        raise
+    except Exception as exc:  # one failing check never sinks the run
+        logger.debug("check %s raised", check.id, exc_info=True)
+        return [could_not_run(check, f"{type(exc).__name__}: {exc}")]
+    findings = list(produced or ())
+    for finding in findings:
+        if not isinstance(finding, Finding):
+            raise TypeError(f"check {check.id} returned {type(finding).__name__}, not Finding")
+    return findings
+
+
 def could_not_run(check: Check, reason: str) -> Finding:
     """The finding that stands in for a check that raised: it says which and why."""
     return Finding(
@@ -184,29 +208,16 @@ def could_not_run(check: Check, reason: str) -> Finding:
 
 
 def run_checks(evidence: Evidence, checks: list[Check]) -> Report:
-    """Run `checks` against `evidence` and build the ranked report."""
-    findings: list[Finding] = []
-    for check in checks:
-        try:
-            if not check.applies(evidence):
-                continue
-            produced = check.run(evidence)
-        except EvidenceSkipped as exc:
-            logger.info("check %s skipped: %s", check.id, exc)
-            continue
-        except EvidenceUnavailable as exc:
-            findings.append(could_not_run(check, str(exc)))
-            continue
-        except ChangingData:  # the user's load_data() is inconsistent: nothing can be trusted
-            raise
-        except Exception as exc:  # one failing check never sinks the run
-            logger.debug("check %s raised", check.id, exc_info=True)
-            findings.append(could_not_run(check, f"{type(exc).__name__}: {exc}"))
-            continue
-        for finding in produced or ():
-            if not isinstance(finding, Finding):
-                raise TypeError(f"check {check.id} returned {type(finding).__name__}, not Finding")
-            findings.append(finding)
+    """Run `checks` against `evidence` and build the ranked report.
+
+    Checks whose probes are all at hand run first, those waiting for a probe another process
+    still measures (`Evidence.held`) after them, so this process's own work (the forward pass,
+    the checks' arithmetic) overlaps the other's; the findings keep the checks' order.
+    """
+    waiting = [any(evidence.held(name) for name in check.requires) for check in checks]
+    order = sorted(range(len(checks)), key=lambda index: waiting[index])  # stable
+    produced = {index: _run_check(evidence, checks[index]) for index in order}
+    findings = [finding for index in range(len(checks)) for finding in produced[index]]
     measurements = {}
     for name, result in evidence.computed().items():
         to_measurements = getattr(result, "to_measurements", None)

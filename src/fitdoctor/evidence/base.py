@@ -137,6 +137,11 @@ class Evidence:
         self._pending[name] = event
         return event.set
 
+    def held(self, name: str) -> bool:
+        """Whether a `get` of probe `name` would now wait for another process (`hold`)."""
+        event = self._pending.get(name)
+        return event is not None and not event.is_set()
+
     def adopt(self, name: str, kind: str, value: Any, seconds: float) -> None:
         """Keep an outcome of probe `name` measured in another process (`outcomes`): its
         result (`kind` "ok"), or its error ("error"); anything else is left to measure here."""
