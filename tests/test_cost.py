@@ -211,3 +211,20 @@ def test_the_probe_run_estimates_a_fit_for_the_probes_beside_only_where_it_share
                                          clock.started + 0.04 * seconds))
     assert cost.plain_fit_seconds(evidence) == run.fit_seconds[0]  # timed: the estimate is done
     assert run.epochs_run == 4  # the estimate only reads a clock
+
+
+@pytest.mark.parametrize("budget, per_epoch", [("quick", 1), ("standard", 2)])
+def test_the_probe_runs_monitor_measures_the_budgets_batches_per_epoch(digits, budget,
+                                                                        per_epoch):
+    (x, y), (xv, yv) = digits
+    setup = fitdoctor.Setup.from_arrays(dense_classifier(), (x[:300], y[:300]),
+                                        (xv[:60], yv[:60]), {"epochs": 3, "batch_size": 32})
+    record = Evidence(setup, get_budget(budget), seed=0).get("probe_run").monitor.record
+    assert [s.epoch for s in record.samples] == [e for e in range(3) for _ in range(per_epoch)]
+    assert all(math.isfinite(s.gradient_noise) for s in record.samples)  # at the batch size
+
+
+def test_a_budget_measuring_no_batch_is_refused():
+    with pytest.raises(ValueError, match="monitor_samples must be at least 1"):
+        Budget("odd", seeds=1, lr_range_steps=10, learning_curve=False, max_audit_rows=100,
+               monitor_samples=0)

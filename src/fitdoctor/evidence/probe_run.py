@@ -106,14 +106,16 @@ def train_once(evidence: Evidence, seed: int, callbacks: list | None = None, **f
 
 
 def _make_monitor(evidence: Evidence):
-    """A `Monitor` on a seeded sample of 256 training rows, measuring 2 batches per epoch."""
+    """A `Monitor` on a seeded sample of 256 training rows, measuring the budget's
+    `monitor_samples` batches per epoch."""
     try:
         from fitdoctor.monitor import Monitor
     except ImportError:
         return None
     setup = evidence.setup
     rows = np.sort(np.random.default_rng(evidence.seed).permutation(setup.n_train)[:256])
-    return Monitor(data=setup.model_rows(rows), samples_per_epoch=2,
+    return Monitor(data=setup.model_rows(rows),
+                   samples_per_epoch=evidence.budget.monitor_samples,
                    batch_size=setup.batch_size)
 
 
