@@ -451,7 +451,7 @@ def test_column_percentiles_and_medians_are_numpys_nan_aware_numbers(monkeypatch
     from fitdoctor.evidence import impute
     from fitdoctor.evidence.impute import column_medians, column_percentiles
 
-    monkeypatch.setattr(impute, "_BLOCK_VALUES", block)  # 450: blocks of 2 columns
+    monkeypatch.setattr(impute, "BLOCK_VALUES", block)  # 450: blocks of 2 columns
     x = np.round(np.random.default_rng(3).normal(size=(200, 7)), 1)  # ties
     x[np.random.default_rng(4).random(x.shape) < holes] = np.nan
     x[:, 0] = np.where(holes > 0, np.nan, x[:, 0])  # a column with no finite value when holed
@@ -468,7 +468,7 @@ def test_column_percentiles_and_medians_are_numpys_nan_aware_numbers(monkeypatch
 def test_row_fingerprints_match_equal_rows_however_many_are_read_at_a_time(monkeypatch):
     """Equal rows get equal fingerprints, NaN in the same places included, and a row's
     fingerprint does not depend on how many rows are projected with it."""
-    from fitdoctor.evidence import data_stats
+    from fitdoctor.evidence import impute
     from fitdoctor.evidence.data_stats import row_fingerprints
 
     x = np.random.default_rng(11).normal(size=(300, 40)).astype("float32")
@@ -477,7 +477,7 @@ def test_row_fingerprints_match_equal_rows_however_many_are_read_at_a_time(monke
     x[21] = x[20]
     x[22] = np.where(np.isnan(x[20]), 0.0, x[20])  # 0 where the other holds NaN: not equal
     whole = row_fingerprints(x)
-    monkeypatch.setattr(data_stats, "_FINGERPRINT_VALUES", 7 * 40)  # 7 rows at a time
+    monkeypatch.setattr(impute, "BLOCK_VALUES", 7 * 40)  # 7 rows at a time
     np.testing.assert_array_equal(row_fingerprints(x), whole)
     assert (whole[10] == whole[3]).all() and (whole[21] == whole[20]).all()
     assert not (whole[22] == whole[20]).all()
@@ -507,10 +507,10 @@ def test_ranges_are_numpys_nan_aware_statistics_of_the_finite_values(monkeypatch
     """`ranges_of` gives, bit for bit, NumPy's NaN-aware statistics over the finite values,
     whether or not the sample holds NaN or Inf and whether its columns are read in one block
     or several, and leaves the sample as it was."""
-    from fitdoctor.evidence import data_stats
+    from fitdoctor.evidence import impute
     from fitdoctor.evidence.data_stats import ranges_of
 
-    monkeypatch.setattr(data_stats, "_RANGE_VALUES", block)  # 1500: blocks of 3 columns
+    monkeypatch.setattr(impute, "BLOCK_VALUES", block)  # 1500: blocks of 3 columns
 
     x = (np.random.default_rng(6).normal(size=(500, 8)) * 50).astype("float32")
     x[np.random.default_rng(7).random(x.shape) < holes] = np.nan
@@ -538,14 +538,14 @@ def test_rows_of_an_image_table_made_once_are_the_rows_summarised_alone(monkeypa
     """`table_rows` reads each probe's sample from one summary of the whole image array: the
     same numbers as summarising the sample alone, made once per array, and as summarising a
     few images at a time; tables are untouched."""
-    from fitdoctor.evidence import data_stats
+    from fitdoctor.evidence import data_stats, impute
     from fitdoctor.evidence.data_stats import table_rows, table_view
 
     photos = (np.random.default_rng(8).random((120, 16, 16, 3)) * 255).astype("float32")
     rows = np.sort(np.random.default_rng(9).choice(120, 50, replace=False))
     alone, names = table_view(photos[rows])
     with monkeypatch.context() as patched:
-        patched.setattr(data_stats, "_SUMMARY_VALUES", 7 * 16 * 16 * 3)  # 7 images at a time
+        patched.setattr(impute, "BLOCK_VALUES", 7 * 16 * 16 * 3)  # 7 images at a time
         np.testing.assert_array_equal(table_view(photos[rows])[0], alone)
     table, labels = table_rows(photos, rows)
     np.testing.assert_array_equal(table, alone)

@@ -127,9 +127,9 @@ def test_a_normalization_adapted_on_nan_makes_every_input_nan(digits_with_nan):
 
 
 def test_the_unchanged_test_answers_as_numpys_allclose_piece_by_piece(monkeypatch):
-    from fitdoctor.evidence import forward_pass
+    from fitdoctor.evidence import forward_pass, impute
 
-    monkeypatch.setattr(forward_pass, "_CLOSE_VALUES", 16)  # 2 rows of 8 values a piece
+    monkeypatch.setattr(impute, "BLOCK_VALUES", 16)  # 2 rows of 8 values a piece
     a = np.random.default_rng(11).normal(size=(9, 8)).astype("float32")
     a[4, 2] = np.nan
     for b in (a.copy(), a * 1.001, np.where(np.arange(9)[:, None] == 8, a + 1.0, a)):
@@ -144,7 +144,7 @@ def test_the_sample_goes_through_the_leading_layers_in_batches_with_the_same_res
     the same: ranges, the unchanged test and the rows made non-finite, counted over batches."""
     import dataclasses
 
-    from fitdoctor.evidence import forward_pass
+    from fitdoctor.evidence import impute
 
     (x, _), _ = digits_with_nan
 
@@ -156,7 +156,7 @@ def test_the_sample_goes_through_the_leading_layers_in_batches_with_the_same_res
     setup = fitdoctor.Setup.from_arrays(classifier(64, 10, adapted_on_nan), *digits_with_nan,
                                         {"epochs": 1})
     whole = Evidence(setup, get_budget("quick")).get("forward_pass")
-    monkeypatch.setattr(forward_pass, "_BATCH_VALUES", 64 * 100)  # 100 rows at a time
+    monkeypatch.setattr(impute, "BLOCK_VALUES", 64 * 100)  # 100 rows at a time
     batched = Evidence(setup, get_budget("quick")).get("forward_pass")
     assert whole.nonfinite_created == batched.nonfinite_created > 1000
     assert not whole.unchanged and not batched.unchanged

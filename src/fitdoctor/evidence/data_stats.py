@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fitdoctor.evidence.base import Evidence, probe
-from fitdoctor.evidence.impute import column_percentiles
+from fitdoctor.evidence.impute import column_percentiles, per_block
 from fitdoctor.keras_vocab import is_image
 from fitdoctor.setup import Setup
 
@@ -30,12 +30,6 @@ from fitdoctor.setup import Setup
 _MAX_SAMPLE_VALUES = 20_000_000
 #: Rows per chunk for the full-data passes.
 _CHUNK = 65_536
-#: Values `row_fingerprints` projects at a time (at most `_CHUNK` rows).
-_FINGERPRINT_VALUES = 1 << 20
-#: Values `ranges_of` reads at a time (whole columns, at least one).
-_RANGE_VALUES = 1 << 20
-#: Image values `table_view` summarises at a time (whole images, at least one).
-_SUMMARY_VALUES = 1 << 20
 #: Grid cells per side in the image summary used to compare rows.
 _GRID = 8
 #: Tables wider than this many columns are compared through `COMPONENTS` principal components.
@@ -77,7 +71,7 @@ def table_view(x: np.ndarray, names: tuple[str, ...] | None = None
     Tabular data is returned as is (as float32); images become the mean intensity of each cell
     of an 8 x 8 grid per channel, plus each channel's standard deviation, so that shift,
     outlier and duplicate tests see the picture's layout, not thousands of single pixels.
-    Images are summarised about `_SUMMARY_VALUES` values at a time, each on its own: a float32
+    Images are summarised a block of them at a time (`per_block`), each on its own: a float32
     copy of 2,000 photos at once cost 0.9 s of fresh memory in the out-of-fold probe alone.
     """
     x = np.asarray(x)
@@ -87,7 +81,7 @@ def table_view(x: np.ndarray, names: tuple[str, ...] | None = None
             names = tuple(f"x[{i}]" for i in range(x2.shape[1]))
         return x2, tuple(names)
     img = x if x.ndim == 4 else x[..., None]
-    rows = max(1, _SUMMARY_VALUES // max(1, int(np.prod(img.shape[1:]))))
+    rows = per_block(int(np.prod(img.shape[1:])))
     tables = [_grid_summary(img[start:start + rows]) for start in range(0, len(img), rows)]
     if len(tables) < 2:
         return tables[0] if tables else _grid_summary(img)
@@ -216,7 +210,7 @@ def row_fingerprints(x: np.ndarray, seed: int = 12345) -> np.ndarray:
     """Two random projections per row (n x 2, float64): equal rows have equal fingerprints.
 
     NaN becomes a fixed sentinel so rows that are missing in the same places still match.
-    Rows are read `_FINGERPRINT_VALUES` values at a time: a float64 copy of 65,536 photos'
+    Rows are read a block at a time (`per_block`): a float64 copy of 65,536 photos'
     rows at once cost more in fresh memory than the projection itself (1.4 s against 0.04 s
     on 1,999 photos of 64x64x3 values).
     """
@@ -226,7 +220,7 @@ def row_fingerprints(x: np.ndarray, seed: int = 12345) -> np.ndarray:
     weights = rng.normal(size=(d, 2))
     missing_weights = rng.normal(size=(d, 2))
     out = np.empty((n, 2))
-    rows = int(np.clip(_FINGERPRINT_VALUES // d, 1, _CHUNK))
+    rows = per_block(d, most=_CHUNK)
     for start in range(0, n, rows):
         chunk = np.asarray(x[start:start + rows], dtype="float64").reshape(-1, d)
         finite = np.isfinite(chunk)
@@ -259,7 +253,7 @@ def ranges_of(sample: np.ndarray, rows: np.ndarray | None = None) -> Ranges:
     """Measure `Ranges` of a 2-D sample (of its `rows` only, when given), ignoring NaN and
     infinite values.
 
-    The sample is read a block of about `_RANGE_VALUES` values of columns at a time, in
+    The sample is read a block of columns at a time (`per_block`), in
     float64: the same numbers as the whole at once (each column's statistics are its own), in
     a few megabytes instead of several copies of the whole; on the 20 million values of a photo
     sample each copy is 160 MB, and fresh memory costs time of its own. A block with only
@@ -268,7 +262,7 @@ def ranges_of(sample: np.ndarray, rows: np.ndarray | None = None) -> Ranges:
     """
     sample = np.asarray(sample)
     picked = slice(None) if rows is None else rows
-    width = max(1, _RANGE_VALUES // max(1, len(sample) if rows is None else len(rows)))
+    width = per_block(len(sample) if rows is None else len(rows))
     blocks = [_block_ranges(np.asarray(sample[picked, start:start + width], dtype="float64"))
               for start in range(0, sample.shape[1], width)]
     if len(blocks) == 1:

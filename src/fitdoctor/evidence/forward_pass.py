@@ -25,22 +25,15 @@ import numpy as np
 
 from fitdoctor.evidence.base import Evidence, probe
 from fitdoctor.evidence.data_stats import Ranges, audit_limit, is_image, ranges_of, sample_rows
+from fitdoctor.evidence.impute import per_block
 from fitdoctor.evidence.model_info import _inbound_names
 from fitdoctor.tf_data import keras_pipelines_without_autotune
 
 #: Layers with trainable weights that still only standardize their input: the first trainable
 #: layer after them sees standardized values.
 _STANDARDIZERS = frozenset({"BatchNormalization", "LayerNormalization", "GroupNormalization"})
-#: Rows pushed through the model at a time, at most ...
+#: Rows pushed through the model at a time, at most (fewer for wide rows: `_batch_rows`).
 _BATCH = 1024
-#: ... and at most about this many values (`_batch_rows`): a batch of 1,024 photos of 64x64x3
-#: is 50 MB, and TensorFlow's fresh copy of each made the forward pass on the cats/dogs photos
-#: take a median 2.3 s; in batches of 85 photos 0.6 s (five processes each). Only a leading
-#: BatchNormalization, which standardises with each batch's own statistics, measures anything
-#: else for it, and it now sees batches nearer the sizes `fit` gives it.
-_BATCH_VALUES = 1 << 20
-#: Values compared at a time when telling whether the leading layers changed the sample.
-_CLOSE_VALUES = 1 << 20
 #: Training rows with NaN/Inf values that are also pushed through the preprocessing, at most.
 _MAX_MISSING_ROWS = 1000
 #: Rows whose untrained predictions are measured.
@@ -134,9 +127,16 @@ def leading_preprocessing(model: keras.Model) -> list[keras.layers.Layer]:
 
 
 def _batch_rows(x: np.ndarray) -> int:
-    """Rows of `x` pushed through the leading layers at a time (`_BATCH`, `_BATCH_VALUES`)."""
-    per_row = int(np.prod(np.shape(x)[1:])) or 1
-    return max(1, min(_BATCH, _BATCH_VALUES // per_row))
+    """Rows of `x` pushed through the leading layers at a time: a block (`per_block`), at most
+    `_BATCH`.
+
+    A batch of 1,024 photos of 64x64x3 is 50 MB, and TensorFlow's fresh copy of each made the
+    forward pass on the cats/dogs photos take a median 2.3 s; in batches of 85 photos 0.6 s
+    (five processes each). Only a leading BatchNormalization, which standardises with each
+    batch's own statistics, measures anything else for it, and it now sees batches nearer the
+    sizes `fit` gives it.
+    """
+    return per_block(int(np.prod(np.shape(x)[1:])), most=_BATCH)
 
 
 def _through(layers: list[keras.layers.Layer], x: np.ndarray) -> np.ndarray:
@@ -177,10 +177,10 @@ def _seen(layers: list[keras.layers.Layer], x: np.ndarray, rows: np.ndarray
 
 
 def _all_close(a: np.ndarray, b: np.ndarray) -> bool:
-    """`np.allclose(a, b, equal_nan=True)` in float64, about `_CLOSE_VALUES` values at a time:
+    """`np.allclose(a, b, equal_nan=True)` in float64, a block of rows at a time (`per_block`):
     the same answer, usually from the first rows (a layer that changes its input changes
     them), without float64 copies of a whole photo sample (160 MB each)."""
-    rows = max(1, _CLOSE_VALUES // max(1, a.shape[1] if a.ndim > 1 else 1))
+    rows = per_block(a.shape[1] if a.ndim > 1 else 1)
     for start in range(0, len(a), rows):
         if not np.allclose(np.asarray(a[start:start + rows], dtype="float64"),
                            np.asarray(b[start:start + rows], dtype="float64"), equal_nan=True):
